@@ -1,0 +1,67 @@
+"""The application factory: routers, error handlers, docs served offline, warm-up."""
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+
+from service import __version__
+from service.api import health
+from service.config import Settings, get_settings
+from service.divergences import router as divergences
+from service.errors import ERROR_RESPONSES, install_error_handlers
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Compares probability distributions: the Kullback-Leibler divergence and its
+family, for one pair (numpy) or batches of rows (TensorFlow), in float64.
+
+An infinite divergence is answered as `null` with `finite: false` and the first index to
+blame in `infinite_at`: the JSON never holds NaN or Infinity. Errors are
+`{"detail": [{"type", "loc", "msg"}]}`, where `loc` names the field, row and element."""
+
+
+def warm_tensorflow() -> None:
+    """Import TensorFlow and trace the batch kernels once, so no request pays for it."""
+    import numpy as np
+
+    from service.divergences import tf_formulas
+
+    row = np.full((1, 2), 0.5)
+    tf_formulas.kl(row, row)
+    log.info("TensorFlow batch kernels ready")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if settings.warm_tensorflow:
+        threading.Thread(target=warm_tensorflow, name="warm-tensorflow", daemon=True).start()
+    yield
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new application configured by ``settings`` (the environment's by default)."""
+    settings = settings or get_settings()
+    app = FastAPIOffline(
+        title="Divergence service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        generate_unique_id_function=_operation_id,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(divergences.router, responses=ERROR_RESPONSES)
+    return app

@@ -1,0 +1,1 @@
+"""The divergence domain: pure formulas, the catalog, input checks, schemas and routes."""

@@ -1,0 +1,215 @@
+"""Routes of the divergence family: parse, score, shape the answer."""
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Path
+
+from service.api.deps import LimitsDep
+from service.api.json_body import ModelBodyRoute
+from service.divergences import schemas
+from service.divergences.catalog import DIVERGENCES, Divergence
+from service.divergences.scoring import Scores, score, score_gaussians, unit_name
+from service.errors import InvalidInput
+
+router = APIRouter(route_class=ModelBodyRoute, tags=["divergences"])
+
+DivergenceName = Annotated[
+    str,
+    Path(description="A divergence listed by GET /divergences, e.g. kl or js.", examples=["kl"]),
+]
+
+
+def _divergence(name: str) -> Divergence:
+    try:
+        return DIVERGENCES[name]
+    except KeyError:
+        known = ", ".join(DIVERGENCES)
+        raise InvalidInput(
+            ("path", "name"), f"unknown divergence {name!r}; known: {known}", "enum"
+        ) from None
+
+
+def _or_none(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def _one(scores: Scores) -> tuple[float | None, bool, int | None]:
+    """(value or null, finite, first index to blame or null) for a single pair."""
+    value = float(scores.values)
+    at = int(scores.infinite_at)
+    return _or_none(value), bool(np.isfinite(value)), at if at >= 0 else None
+
+
+def _rows(scores: Scores) -> tuple[list[float | None], list[bool], list[int | None]]:
+    """The same, row by row, for a batch."""
+    finite = np.isfinite(scores.values)
+    values: list[float | None] = scores.values.tolist()
+    indices: list[int | None] = [None] * len(values)
+    if not finite.all():
+        values = [v if ok else None for v, ok in zip(values, finite.tolist(), strict=True)]
+        indices = [i if i >= 0 else None for i in scores.infinite_at.tolist()]
+    return values, finite.tolist(), indices
+
+
+def _summary(scores: Scores) -> schemas.Summary:
+    values = scores.values
+    infinite_rows = int(values.size - np.isfinite(values).sum())
+    return schemas.Summary(
+        rows=int(values.size),
+        infinite_rows=infinite_rows,
+        mean=None if infinite_rows else float(values.mean()),
+        min=_or_none(float(values.min())),
+        max=None if infinite_rows else float(values.max()),
+    )
+
+
+def _checked_alpha(divergence: Divergence, alpha: float | None) -> float | None:
+    if "alpha" not in divergence.parameters:
+        return None
+    if alpha is None:
+        raise InvalidInput(("body", "alpha"), f"alpha is required for {divergence.name}", "missing")
+    return alpha
+
+
+@router.post("/kl", response_model=schemas.KLResponse)
+def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
+    """KL(p || q) of two distributions, computed in numpy, float64."""
+    scores = score(
+        DIVERGENCES["kl"],
+        p=body.p,
+        q=body.q,
+        limits=limits,
+        mode=body.mode,
+        epsilon=body.epsilon,
+        normalize=body.normalize,
+        base=body.base,
+    )
+    value, finite, at = _one(scores)
+    return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)
+
+
+@router.post("/kl/batch", response_model=schemas.KLBatchResponse)
+def kl_batch(body: schemas.KLBatchRequest, limits: LimitsDep) -> schemas.KLBatchResponse:
+    """KL(p_i || q_i) for every row, vectorised on TensorFlow, float64."""
+    scores = score(
+        DIVERGENCES["kl"],
+        p=body.p,
+        q=body.q,
+        limits=limits,
+        mode=body.mode,
+        epsilon=body.epsilon,
+        normalize=body.normalize,
+        base=body.base,
+        backend="tensorflow",
+    )
+    values, finite, at = _rows(scores)
+    return schemas.KLBatchResponse(
+        kl=values, finite=finite, infinite_at=at, unit=scores.unit, summary=_summary(scores)
+    )
+
+
+@router.get("/divergences", response_model=list[schemas.DivergenceInfo])
+def list_divergences() -> list[schemas.DivergenceInfo]:
+    """The divergence family: formula, range, parameters and unit of each member."""
+    return [
+        schemas.DivergenceInfo(
+            name=d.name,
+            title=d.title,
+            formula=d.formula,
+            range=d.range,
+            symmetric=d.symmetric,
+            infinite_when=d.infinite_when.value,
+            parameters=list(d.parameters),
+            uses_base=d.uses_base,
+            needs_q=d.needs_q,
+            unit=unit_name(d, "e"),
+        )
+        for d in DIVERGENCES.values()
+    ]
+
+
+@router.post("/divergences/{name}", response_model=schemas.DivergenceResponse)
+def divergence(
+    name: DivergenceName, body: schemas.DivergenceRequest, limits: LimitsDep
+) -> schemas.DivergenceResponse:
+    """One divergence of the family for one pair, computed in numpy, float64."""
+    d = _divergence(name)
+    scores = score(
+        d,
+        p=body.p,
+        q=body.q,
+        limits=limits,
+        mode=body.mode,
+        epsilon=body.epsilon,
+        normalize=body.normalize,
+        base=body.base,
+        alpha=_checked_alpha(d, body.alpha),
+    )
+    value, finite, at = _one(scores)
+    return schemas.DivergenceResponse(
+        divergence=d.name, value=value, finite=finite, infinite_at=at, unit=scores.unit
+    )
+
+
+@router.post("/divergences/{name}/batch", response_model=schemas.DivergenceBatchResponse)
+def divergence_batch(
+    name: DivergenceName, body: schemas.DivergenceBatchRequest, limits: LimitsDep
+) -> schemas.DivergenceBatchResponse:
+    """One divergence of the family for every row, vectorised on TensorFlow, float64."""
+    d = _divergence(name)
+    scores = score(
+        d,
+        p=body.p,
+        q=body.q,
+        limits=limits,
+        mode=body.mode,
+        epsilon=body.epsilon,
+        normalize=body.normalize,
+        base=body.base,
+        alpha=_checked_alpha(d, body.alpha),
+        backend="tensorflow",
+    )
+    values, finite, at = _rows(scores)
+    return schemas.DivergenceBatchResponse(
+        divergence=d.name,
+        value=values,
+        finite=finite,
+        infinite_at=at,
+        unit=scores.unit,
+        summary=_summary(scores),
+    )
+
+
+@router.post("/kl/gaussian", response_model=schemas.GaussianKLResponse)
+def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.GaussianKLResponse:
+    """Closed-form KL between diagonal Gaussians; against the standard normal by default."""
+    scores = score_gaussians(
+        mu=body.mu,
+        logvar=body.logvar,
+        mu2=body.mu2,
+        logvar2=body.logvar2,
+        limits=limits,
+        base=body.base,
+    )
+    value, finite, _ = _one(scores)
+    return schemas.GaussianKLResponse(kl=value, finite=finite, unit=scores.unit)
+
+
+@router.post("/kl/gaussian/batch", response_model=schemas.GaussianKLBatchResponse)
+def kl_gaussian_batch(
+    body: schemas.GaussianKLBatchRequest, limits: LimitsDep
+) -> schemas.GaussianKLBatchResponse:
+    """Closed-form KL between diagonal Gaussians, row by row."""
+    scores = score_gaussians(
+        mu=body.mu,
+        logvar=body.logvar,
+        mu2=body.mu2,
+        logvar2=body.logvar2,
+        limits=limits,
+        base=body.base,
+    )
+    values, finite, _ = _rows(scores)
+    return schemas.GaussianKLBatchResponse(
+        kl=values, finite=finite, unit=scores.unit, summary=_summary(scores)
+    )

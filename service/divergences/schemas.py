@@ -1,0 +1,215 @@
+"""Request and response bodies of the divergence endpoints (the HTTP contract).
+
+Numbers are parsed as JSON numbers only (no strings or booleans); whether they are finite,
+non-negative and sum to 1 is checked by :mod:`service.divergences.inputs`, which reports
+the first offending element instead of one error per element.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from service.divergences.scoring import Mode
+
+Number = Annotated[float, Field(strict=True, json_schema_extra={"minimum": 0})]
+Vector = Annotated[list[Number], Field(min_length=1)]
+Matrix = Annotated[list[Vector], Field(min_length=1)]
+
+
+def _base_is_not_one(base: float | str) -> float | str:
+    if base == 1:
+        raise ValueError("base 1 has no logarithm; use a positive base other than 1")
+    return base
+
+
+Base = Annotated[
+    Literal["e"] | Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)],
+    AfterValidator(_base_is_not_one),
+    Field(
+        description='Logarithm base: "e" (nats, the default), 2 (bits), 10, '
+        "or any positive number other than 1."
+    ),
+]
+
+# Typed as Any: pydantic's JsonDict type does not take list[float] literals.
+_P: Any = [0.1, 0.4, 0.5]
+_Q: Any = [0.8, 0.15, 0.05]
+
+
+class Options(BaseModel):
+    """Options every divergence endpoint takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: Base = "e"
+    mode: Mode = Field(
+        "exact",
+        description='"exact": 0 log(0/q) = 0 and p_i > 0 = q_i gives an infinite value; '
+        '"keras": both vectors clipped to [epsilon, 1] first, as keras.losses.kl_divergence.',
+    )
+    epsilon: float = Field(1e-7, gt=0, lt=1, description="Clipping floor in keras mode.")
+    normalize: bool = Field(
+        False,
+        strict=True,
+        description="Scale each vector (non-negative weights or counts) to sum 1. Without "
+        "it each vector must sum to 1 within the service's tolerance (1e-6 by default).",
+    )
+
+
+class KLRequest(Options):
+    """Two distributions p and q of the same length."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"p": _P, "q": _Q}]})
+
+    p: Vector
+    q: Vector
+
+
+class KLBatchRequest(Options):
+    """Rows of p, and q as one row per p row or as a single row compared with every p row."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"p": [_P, _Q], "q": [_Q, _P]}, {"p": [_P, _Q], "q": _Q}]}
+    )
+
+    p: Matrix
+    q: Matrix | Vector
+
+
+class Alpha(BaseModel):
+    alpha: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Order of the Renyi divergence (required "
+        "for renyi, ignored by the others); 1 gives KL.",
+    )
+
+
+class DivergenceRequest(Options, Alpha):
+    """p, and q of the same length (q is not needed for entropy)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"p": _P, "q": _Q}]})
+
+    p: Vector
+    q: Vector | None = None
+
+
+class DivergenceBatchRequest(Options, Alpha):
+    """Rows of p; q as one row per p row or a single row (not needed for entropy)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"p": [_P, _Q], "q": _Q}]})
+
+    p: Matrix
+    q: Matrix | Vector | None = None
+
+
+class Result(BaseModel):
+    finite: bool = Field(description="False when the value is infinite (then it is null).")
+    infinite_at: int | None = Field(
+        description="When infinite: the first index i that makes it so (e.g. p_i > 0 = q_i "
+        "for KL); null otherwise, or when no single index is to blame."
+    )
+    unit: str = Field(description="nat, bit, hartley, log<b>-unit, sqrt(...) or none.")
+
+
+class KLResponse(Result):
+    kl: float | None = Field(description="KL(p || q); null when infinite.")
+
+
+class DivergenceResponse(Result):
+    divergence: str
+    value: float | None = Field(description="The divergence; null when infinite.")
+
+
+class Summary(BaseModel):
+    """Aggregates over the rows of a batch; null where an infinite row makes them so."""
+
+    rows: int
+    infinite_rows: int
+    mean: float | None
+    min: float | None
+    max: float | None
+
+
+class BatchResult(BaseModel):
+    finite: list[bool]
+    infinite_at: list[int | None]
+    unit: str
+    summary: Summary
+
+
+class KLBatchResponse(BatchResult):
+    kl: list[float | None] = Field(description="KL(p_i || q_i) per row, in row order.")
+
+
+class DivergenceBatchResponse(BatchResult):
+    divergence: str
+    value: list[float | None] = Field(description="The divergence per row, in row order.")
+
+
+class DivergenceInfo(BaseModel):
+    name: str
+    title: str
+    formula: str
+    range: str = Field(description="Range in nats (where the base applies).")
+    symmetric: bool
+    infinite_when: str
+    parameters: list[str]
+    uses_base: bool
+    needs_q: bool
+    unit: str = Field(description="Unit at the default base.")
+
+
+Real = Annotated[float, Field(strict=True)]
+RealVector = Annotated[list[Real], Field(min_length=1)]
+RealMatrix = Annotated[list[RealVector], Field(min_length=1)]
+
+
+class GaussianOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base: Base = "e"
+
+
+class GaussianKLRequest(GaussianOptions):
+    """A diagonal Gaussian N(mu, diag exp(logvar)), against N(mu2, diag exp(logvar2))
+    (each defaults to 0: the standard normal)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"mu": [0.5, -1.0], "logvar": [0.1, -0.3]}]}
+    )
+
+    mu: RealVector
+    logvar: RealVector
+    mu2: RealVector | None = None
+    logvar2: RealVector | None = None
+
+
+class GaussianKLBatchRequest(GaussianOptions):
+    """Rows of (mu, logvar); the second Gaussian as one row per row, a single row, or
+    the standard normal when left out."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"mu": [[0.5, -1.0], [0.0, 0.0]], "logvar": [[0.1, -0.3], [0.0, 0.0]]}]
+        }
+    )
+
+    mu: RealMatrix
+    logvar: RealMatrix
+    mu2: RealMatrix | RealVector | None = None
+    logvar2: RealMatrix | RealVector | None = None
+
+
+class GaussianKLResponse(BaseModel):
+    kl: float | None = Field(description="The KL divergence; null if it overflows float64.")
+    finite: bool
+    unit: str
+
+
+class GaussianKLBatchResponse(BaseModel):
+    kl: list[float | None]
+    finite: list[bool]
+    unit: str
+    summary: Summary

@@ -1,0 +1,141 @@
+"""Scoring: checked inputs in, divergence values out, for one pair or a batch of rows.
+
+Keyword-only functions over arrays and plain options; the routes shape their answers.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from service.divergences.catalog import DIVERGENCES, Divergence, formula
+from service.divergences.gaussian import kl_diagonal_gaussians
+from service.divergences.inputs import (
+    Limits,
+    check_distributions,
+    check_finite,
+    check_same_length,
+    to_array,
+)
+from service.errors import InvalidInput
+
+Mode = Literal["exact", "keras"]
+Backend = Literal["numpy", "tensorflow"]
+Values = Sequence[float] | Sequence[Sequence[float]] | np.ndarray
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Values in the requested unit (``inf`` where infinite) and, per value, the first
+    index that makes it infinite (-1 where it is finite or no single index is to blame)."""
+
+    values: np.ndarray
+    infinite_at: np.ndarray
+    unit: str
+
+
+def unit_name(divergence: Divergence, base: float | str) -> str:
+    """The unit of ``divergence``'s values in ``base``: nat, bit, hartley, log-b, or none."""
+    if not divergence.uses_base:
+        return "none"
+    names: dict[float | str, str] = {"e": "nat", 2.0: "bit", 10.0: "hartley"}
+    name = names.get(base) or f"log{float(base):g}-unit"
+    return f"sqrt({name})" if divergence.base_power == 0.5 else name
+
+
+def score(
+    divergence: Divergence,
+    *,
+    p: Values,
+    q: Values | None,
+    limits: Limits,
+    mode: Mode = "exact",
+    epsilon: float = 1e-7,
+    normalize: bool = False,
+    base: float | str = "e",
+    alpha: float | None = None,
+    backend: Backend = "numpy",
+) -> Scores:
+    """Check ``p`` and ``q`` (lists or arrays, 1-D or 2-D) and score ``divergence``.
+
+    In ``keras`` mode both are clipped to ``[epsilon, 1]`` after the checks, as
+    ``keras.losses.kl_divergence`` does, so no value is infinite. ``q`` is ignored by
+    divergences of p alone (entropy).
+    """
+    p_arr = check_distributions(to_array(p, "p", limits), "p", normalize=normalize, limits=limits)
+    if divergence.needs_q:
+        if q is None:
+            raise InvalidInput(("body", "q"), f"q is required for {divergence.name}", "missing")
+        q_arr = check_distributions(
+            to_array(q, "q", limits), "q", normalize=normalize, limits=limits
+        )
+        check_same_length(p_arr, q_arr)
+    else:
+        q_arr = p_arr
+    if mode == "keras":
+        p_arr, q_arr = np.clip(p_arr, epsilon, 1), np.clip(q_arr, epsilon, 1)
+    args = (alpha,) if divergence.parameters else ()
+    values = _compute(divergence, p_arr, q_arr, args, backend)
+    if divergence.uses_base and base != "e":
+        values = values / math.log(float(base)) ** divergence.base_power
+    return Scores(
+        values, _infinite_at(divergence, p_arr, q_arr, values, alpha), unit_name(divergence, base)
+    )
+
+
+def _compute(
+    divergence: Divergence, p: np.ndarray, q: np.ndarray, args: tuple[object, ...], backend: Backend
+) -> np.ndarray:
+    fn = formula(divergence, backend)
+    if backend == "numpy":
+        return np.asarray(fn(p, q, *args), dtype=np.float64)
+    # A single q row stays one row: TensorFlow broadcasts it against every p row.
+    out = fn(np.atleast_2d(p), np.atleast_2d(q), *args).numpy()
+    return np.asarray(out, dtype=np.float64).reshape(np.shape(p)[:-1])
+
+
+def _infinite_at(
+    divergence: Divergence, p: np.ndarray, q: np.ndarray, values: np.ndarray, alpha: float | None
+) -> np.ndarray:
+    infinite = np.isinf(values)
+    if not infinite.any():
+        return np.full(values.shape, -1)
+    mask = divergence.infinite_mask(p, q, alpha)
+    if mask is None:
+        return np.full(values.shape, -1)
+    return np.where(infinite & mask.any(axis=-1), mask.argmax(axis=-1), -1)
+
+
+def score_gaussians(
+    *,
+    mu: Values,
+    logvar: Values,
+    mu2: Values | None,
+    logvar2: Values | None,
+    limits: Limits,
+    base: float | str = "e",
+) -> Scores:
+    """KL between diagonal Gaussians (rows of ``mu``/``logvar``) and a second Gaussian,
+    the standard normal where ``mu2``/``logvar2`` are left out."""
+    arrays = {"mu": to_array(mu, "mu", limits), "logvar": to_array(logvar, "logvar", limits)}
+    check_same_length(arrays["mu"], arrays["logvar"], ("mu", "logvar"))
+    if arrays["mu"].shape != arrays["logvar"].shape:
+        raise InvalidInput(("body", "logvar"), "logvar must have one row per mu row")
+    for name, values in (("mu2", mu2), ("logvar2", logvar2)):
+        array = (
+            np.zeros(arrays["mu"].shape[-1]) if values is None else to_array(values, name, limits)
+        )
+        check_same_length(arrays["mu"], array, ("mu", name))
+        arrays[name] = array
+    for name, array in arrays.items():
+        check_finite(array, name)
+    values_ = kl_diagonal_gaussians(
+        arrays["mu"], arrays["logvar"], arrays["mu2"], arrays["logvar2"]
+    )
+    if base != "e":
+        values_ = values_ / math.log(float(base))
+    return Scores(
+        np.asarray(values_), np.full(np.shape(values_), -1), unit_name(DIVERGENCES["kl"], base)
+    )

@@ -1,0 +1,126 @@
+"""Domain exceptions, and the handlers that turn them into one error shape.
+
+Every client error is answered as FastAPI answers a 422: ``{"detail": [{"type", "loc",
+"msg", ...}]}`` where ``loc`` names the place in the request (``["body", "p", 3]``), or
+``{"detail": "<reason>"}`` for errors about the request as a whole (404, 413, 415).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+Loc = tuple[str | int, ...]
+
+# A hostile body can hold millions of bad elements; the answer names the first ones.
+MAX_REPORTED_ERRORS = 20
+
+
+class InvalidInput(Exception):
+    """A value in the request breaks the numerics contract (answered with 422)."""
+
+    status_code = 422
+
+    def __init__(self, loc: Loc, msg: str, type: str = "value_error") -> None:
+        super().__init__(msg)
+        self.loc = loc
+        self.msg = msg
+        self.type = type
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"type": self.type, "loc": list(self.loc), "msg": self.msg}
+
+
+class InputTooLarge(InvalidInput):
+    """A vector or batch is over a configured limit (answered with 413)."""
+
+    status_code = 413
+
+    def __init__(self, loc: Loc, msg: str) -> None:
+        super().__init__(loc, msg, "too_large")
+
+
+class UnsupportedMediaType(Exception):
+    """The body is not in a format the endpoint reads (answered with 415)."""
+
+    def __init__(self, content_type: str | None, accepted: Sequence[str]) -> None:
+        got = content_type or "no Content-Type"
+        super().__init__(f"Unsupported Content-Type {got!r}; send one of: {', '.join(accepted)}")
+
+
+def _public_error(error: dict[str, Any]) -> dict[str, Any]:
+    """Pydantic's error without the parts that can be huge or not JSON (input, url, ctx)."""
+    public = {"type": error["type"], "loc": list(error["loc"]), "msg": error["msg"]}
+    if error["type"] == "json_invalid":
+        public["msg"] += f": {error.get('ctx', {}).get('error', 'not valid JSON')}"
+    value = error.get("input")
+    if isinstance(value, int | float | bool | None) or (isinstance(value, str) and len(value) < 80):
+        public["input"] = value
+    return public
+
+
+def _detail_response(status_code: int, detail: object) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status_code)
+
+
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInput)
+    return _detail_response(exc.status_code, [exc.as_detail()])
+
+
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_public_error(e) for e in exc.errors()[:MAX_REPORTED_ERRORS]]
+    return _detail_response(422, errors)
+
+
+async def _unsupported_media_type(request: Request, exc: Exception) -> JSONResponse:
+    return _detail_response(415, str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = "Request body too large" if exc.status_code == 413 else exc.detail
+    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the log (uvicorn prints it), never to the client.
+    return _detail_response(500, "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every domain exception to its status and the one error shape."""
+    app.add_exception_handler(InvalidInput, _invalid_input)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(UnsupportedMediaType, _unsupported_media_type)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+class ErrorItem(BaseModel):
+    """One thing wrong with the request, and where (``["body", "p", 3]``)."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: Any = None
+
+
+class ValidationErrorBody(BaseModel):
+    detail: list[ErrorItem]
+
+
+class MessageErrorBody(BaseModel):
+    detail: str | list[ErrorItem]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": MessageErrorBody, "description": "Body, vector or batch over a limit"},
+    415: {"model": MessageErrorBody, "description": "Body is not JSON"},
+    422: {"model": ValidationErrorBody, "description": "Invalid values; loc says where"},
+}

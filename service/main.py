@@ -1,0 +1,5 @@
+"""The ASGI application, ``service.main:app``."""
+
+from service.app import create_app
+
+app = create_app()
