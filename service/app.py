@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 from service import __version__
 from service.api import health
+from service.api.body_limit import BodySizeLimit
 from service.config import Settings, get_settings
 from service.divergences import router as divergences
 from service.errors import ERROR_RESPONSES, install_error_handlers
@@ -57,10 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan,
         generate_unique_id_function=_operation_id,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.dependency_overrides[get_settings] = lambda: settings
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(divergences.router, responses=ERROR_RESPONSES)

@@ -84,8 +84,7 @@ async def _unsupported_media_type(request: Request, exc: Exception) -> JSONRespo
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    detail = "Request body too large" if exc.status_code == 413 else exc.detail
-    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+    return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

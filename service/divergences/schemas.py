@@ -5,9 +5,10 @@ non-negative and sum to 1 is checked by :mod:`service.divergences.inputs`, which
 the first offending element instead of one error per element.
 """
 
-from typing import Annotated, Any, Literal
+import math
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
 from service.divergences.scoring import Mode
 
@@ -16,22 +17,28 @@ Vector = Annotated[list[Number], Field(min_length=1)]
 Matrix = Annotated[list[Vector], Field(min_length=1)]
 
 
-def _base_is_not_one(base: float | str) -> float | str:
-    if base == 1:
-        raise ValueError("base 1 has no logarithm; use a positive base other than 1")
-    return base
+def _log_base(value: object) -> float | str:
+    if value == "e":
+        return "e"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        base = float(value)
+        if math.isfinite(base) and base > 0 and base != 1:
+            return base
+    raise ValueError(f'base must be "e" or a positive number other than 1; got {value!r}')
 
 
 Base = Annotated[
-    Literal["e"] | Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)],
-    AfterValidator(_base_is_not_one),
-    Field(
-        description='Logarithm base: "e" (nats, the default), 2 (bits), 10, '
-        "or any positive number other than 1."
+    float | str,
+    PlainValidator(_log_base),
+    WithJsonSchema(
+        {
+            "anyOf": [{"const": "e", "type": "string"}, {"type": "number", "exclusiveMinimum": 0}],
+            "description": 'Logarithm base: "e" (nats, the default), 2 (bits), 10, or any '
+            "positive number other than 1.",
+        }
     ),
 ]
 
-# Typed as Any: pydantic's JsonDict type does not take list[float] literals.
 _P: Any = [0.1, 0.4, 0.5]
 _Q: Any = [0.8, 0.15, 0.05]
 

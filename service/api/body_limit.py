@@ -1,0 +1,47 @@
+"""Refuse request bodies over the configured size, before they are read into memory.
+
+A declared ``Content-Length`` over the limit is answered at once, before a byte of the
+body is read; a body sent without a length (chunked) is counted as it arrives and cut off
+as soon as it passes the limit. Both answers are 413 in the service's JSON error shape.
+(FastAPI's own ``max_body_size`` answers in plain text, so it is not used.)
+"""
+
+from fastapi import HTTPException
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def _too_large(size: str, limit: int) -> str:
+    return f"Request body too large: {size} bytes, over the limit of {limit}"
+
+
+class BodySizeLimit:
+    """Pure ASGI middleware: 413 for a request body longer than ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = JSONResponse({"detail": _too_large(declared, self.max_bytes)}, 413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # Raised inside the route's body reading, where FastAPI re-raises
+                # HTTPExceptions to the app's handler (which answers in JSON).
+                raise HTTPException(413, _too_large(f"more than {self.max_bytes}", self.max_bytes))
+            return message
+
+        await self.app(scope, counting_receive, send)
