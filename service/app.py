@@ -15,6 +15,8 @@ from service.api.body_limit import BodySizeLimit
 from service.config import Settings, get_settings
 from service.divergences import router as divergences
 from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.jobs import router as jobs
+from service.jobs.runtime import start_jobs
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.warm_tensorflow:
         threading.Thread(target=warm_tensorflow, name="warm-tensorflow", daemon=True).start()
-    yield
+    app.state.jobs = start_jobs(settings, with_worker=settings.embedded_worker)
+    try:
+        yield
+    finally:
+        app.state.jobs.close()
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -65,4 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(divergences.router, responses=ERROR_RESPONSES)
+    app.include_router(jobs.router, responses=ERROR_RESPONSES)
     return app

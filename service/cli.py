@@ -2,8 +2,14 @@
 
 import argparse
 import json
+import logging
+import os
+import signal
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -22,6 +28,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     from service.config import get_settings
 
+    if args.no_worker or args.workers > 1:
+        # Several API processes must not each embed a worker: run `divergence-service
+        # worker` beside them instead. Read by the settings of every uvicorn worker.
+        os.environ["DIVERGENCE_EMBEDDED_WORKER"] = "false"
+        get_settings.cache_clear()
+
     uvicorn.run(
         "service.main:app",
         host=args.host,
@@ -31,6 +43,68 @@ def _serve(args: argparse.Namespace) -> int:
         http="httptools",
         log_level=get_settings().log_level,
     )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from service.config import get_settings
+    from service.jobs.runtime import start_jobs
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    jobs = start_jobs(get_settings(), with_worker=True)
+    stop.wait()
+    jobs.close()
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from service.config import get_settings
+    from service.training.data import DataError
+    from service.training.experiment import run_experiment
+    from service.training.params import ExperimentParams
+
+    fields = (
+        "epochs",
+        "batch_size",
+        "runs",
+        "losses",
+        "validation_split",
+        "seed",
+        "train_limit",
+        "test_limit",
+    )
+    params = ExperimentParams.model_validate(
+        {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+    )
+
+    def show(event: dict[str, Any]) -> None:
+        if event["event"] == "data":
+            print(
+                f"data: {event['train']} train, {event['validation']} validation, "
+                f"{event['test']} test images"
+            )
+        elif event["event"] == "run":
+            print(
+                f"{str(event['loss']).upper()} run {event['run']}: test {event['test']} "
+                f"in {float(event['seconds']):.1f} s"
+            )
+
+    directory = args.cifar10_dir or get_settings().cifar10_dir
+    try:
+        results = run_experiment(params, cifar10_dir=directory, emit=show, verbose=1)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    args.output.write_text(json.dumps(results, indent=2))
+    comparison = results["summary"].get("comparison")
+    if comparison:
+        print(comparison["verdict"])
+    print(f"wrote {args.output}")
     return 0
 
 
@@ -52,7 +126,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="API only: run training workers with `divergence-service worker`",
+    )
     serve.set_defaults(run=_serve)
+    worker = commands.add_parser("worker", help="run a training worker only (no API)")
+    worker.set_defaults(run=_worker)
+    experiment = commands.add_parser(
+        "experiment", help="run the KL-vs-CE CIFAR-10 experiment here, with a progress bar"
+    )
+    experiment.add_argument("--epochs", type=int)
+    experiment.add_argument("--batch-size", dest="batch_size", type=int)
+    experiment.add_argument("--runs", type=int)
+    experiment.add_argument("--losses", nargs="+", choices=["kl", "ce"])
+    experiment.add_argument("--validation-split", dest="validation_split", type=float)
+    experiment.add_argument("--seed", type=int)
+    experiment.add_argument("--train-limit", dest="train_limit", type=int)
+    experiment.add_argument("--test-limit", dest="test_limit", type=int)
+    experiment.add_argument(
+        "--cifar10-dir",
+        dest="cifar10_dir",
+        type=Path,
+        help="local CIFAR-10 (default: DIVERGENCE_CIFAR10_DIR, else Keras)",
+    )
+    experiment.add_argument("--output", type=Path, default=Path("results.json"))
+    experiment.set_defaults(run=_experiment)
     export = commands.add_parser("export-openapi", help="write the OpenAPI document")
     export.add_argument("--output", type=Path, default=DEFAULT_OPENAPI_PATH)
     export.set_defaults(run=_export_openapi)

@@ -1,6 +1,7 @@
 """The one settings object: environment variables prefixed ``DIVERGENCE_``."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,36 @@ class Settings(BaseSettings):
         True, description="Import TensorFlow at start-up, off the request path."
     )
     log_level: str = Field("info", description="uvicorn's log level.")
+
+    data_dir: Path = Field(Path("data"), description="Where job records and the queue live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the job records; SQLite in data_dir by default."
+    )
+    queue_url: str | None = Field(
+        None, description="redis://... to put the queue on Redis; SQLite in data_dir by default."
+    )
+    embedded_worker: bool = Field(
+        True, description="Run a training worker inside `serve` (off: `serve --no-worker`)."
+    )
+    cifar10_dir: Path | None = Field(
+        None,
+        description="Local CIFAR-10 (cifar-10-batches-py or train/<class>/ image folders);"
+        " unset: Keras' own download.",
+    )
+    heartbeat_seconds: float = Field(2.0, gt=0, description="How often a running job beats.")
+    stale_after_seconds: float = Field(
+        30.0, gt=0, description="A running job without a heartbeat this long has lost its worker."
+    )
+    cancel_grace_seconds: float = Field(
+        10.0, ge=0, description="After SIGTERM, how long a cancelled training may take to stop."
+    )
+    max_epochs: int = Field(200, gt=0, description="Largest epochs a job may ask for.")
+    max_runs: int = Field(10, gt=0, description="Largest runs per loss a job may ask for.")
+    max_train_batch_size: int = Field(4096, gt=0, description="Largest training batch size.")
+
+    @property
+    def job_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'jobs.db'}"
 
 
 @lru_cache

@@ -52,6 +52,14 @@ class UnsupportedMediaType(Exception):
         super().__init__(f"Unsupported Content-Type {got!r}; send one of: {', '.join(accepted)}")
 
 
+class NotFound(Exception):
+    """No such resource (answered with 404)."""
+
+
+class Conflict(Exception):
+    """The resource is in a state that forbids the request (answered with 409)."""
+
+
 def _public_error(error: dict[str, Any]) -> dict[str, Any]:
     """Pydantic's error without the parts that can be huge or not JSON (input, url, ctx)."""
     public = {"type": error["type"], "loc": list(error["loc"]), "msg": error["msg"]}
@@ -87,6 +95,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
 
 
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return _detail_response(404, str(exc))
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    return _detail_response(409, str(exc))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log (uvicorn prints it), never to the client.
     return _detail_response(500, "Internal server error")
@@ -98,6 +114,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(UnsupportedMediaType, _unsupported_media_type)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -1,0 +1,1 @@
+"""The jobs domain: records, queue, worker, schemas, routes and reports."""

@@ -1,0 +1,78 @@
+"""Turns a training process's events into a job's progress and (partial) results."""
+
+from typing import Any
+
+from service.training.params import ExperimentParams
+from service.training.summary import summarize
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class ProgressTracker:
+    """Folds the events of :mod:`service.training.experiment` into JSON-ready state.
+
+    ``progress`` says which loss and run is training, the epoch, the latest metrics and
+    an estimate of the time left (mean epoch time so far times the epochs left);
+    ``partial_results`` holds every run so far, the unfinished one with its history.
+    """
+
+    def __init__(self, params: ExperimentParams) -> None:
+        self.params = params
+        self.runs: list[dict[str, Any]] = []
+        self.progress: dict[str, Any] | None = None
+        self.results: dict[str, Any] | None = None
+        self.error: str | None = None
+        self._epoch_seconds: list[float] = []
+
+    def _run(self, loss: str, run: int) -> dict[str, Any]:
+        for record in self.runs:
+            if record["loss"] == loss and record["run"] == run:
+                return record
+        record = {
+            "loss": loss,
+            "run": run,
+            "history": {k: [] for k in HISTORY_KEYS},
+            "test": None,
+            "seconds": None,
+        }
+        self.runs.append(record)
+        return record
+
+    def apply(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "epoch":
+            record = self._run(event["loss"], event["run"])
+            for key in HISTORY_KEYS:
+                if key in event["metrics"]:
+                    record["history"][key].append(event["metrics"][key])
+            self._epoch_seconds.append(float(event["seconds"]))
+            done = len(self._epoch_seconds)
+            total = self.params.total_epochs
+            mean = sum(self._epoch_seconds) / done
+            self.progress = {
+                "loss": event["loss"],
+                "run": event["run"],
+                "runs": self.params.runs,
+                "epoch": event["epoch"],
+                "epochs": event["epochs"],
+                "completed_epochs": done,
+                "total_epochs": total,
+                "fraction": done / total,
+                "metrics": event["metrics"],
+                "eta_seconds": mean * (total - done),
+            }
+        elif kind == "run":
+            record = self._run(event["loss"], event["run"])
+            record["test"], record["seconds"] = event["test"], event["seconds"]
+        elif kind == "done":
+            self.results = event["results"]
+        elif kind == "error":
+            self.error = str(event.get("message"))
+
+    @property
+    def partial_results(self) -> dict[str, Any]:
+        finished = [r for r in self.runs if r["test"] is not None]
+        return {
+            "runs": self.runs,
+            "summary": summarize(finished, self.params.losses) if finished else None,
+        }

@@ -1,0 +1,121 @@
+"""Routes of the jobs: submit, follow, list, cancel, and the report for people."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import HTMLResponse
+
+from service.api.deps import JobsDep, SettingsDep
+from service.api.json_body import ModelBodyRoute
+from service.errors import Conflict, InvalidInput, NotFound
+from service.jobs import report, schemas
+from service.jobs.store import CANCELLED, FINISHED, Job
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=ModelBodyRoute)
+
+JobId = Annotated[str, Path(description="The job's id, as POST /jobs answered it.")]
+
+
+def _read(job: Job) -> schemas.JobRead:
+    return schemas.JobRead.model_validate(
+        {
+            "id": job.id,
+            "experiment": job.experiment,
+            "status": job.status,
+            "parameters": job.parameters,
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+            "cancel_requested": job.cancel_requested,
+            "attempts": job.attempts,
+            "progress": job.progress,
+            "results": job.results,
+            "error": job.error,
+            "links": {"self": f"/jobs/{job.id}", "report": f"/jobs/{job.id}/report"},
+        }
+    )
+
+
+def _job(jobs: JobsDep, job_id: str) -> Job:
+    job = jobs.store.get(job_id)
+    if job is None:
+        raise NotFound(f"no job with id {job_id!r}")
+    return job
+
+
+@router.post("", status_code=202, response_model=schemas.JobRead)
+def submit_job(
+    body: schemas.JobCreate, jobs: JobsDep, settings: SettingsDep, response: Response
+) -> schemas.JobRead:
+    """Queue an experiment; answers at once with the job and its URL (Location)."""
+    for field, value, limit in (
+        ("epochs", body.epochs, settings.max_epochs),
+        ("runs", body.runs, settings.max_runs),
+        ("batch_size", body.batch_size, settings.max_train_batch_size),
+    ):
+        if value > limit:
+            raise InvalidInput(
+                ("body", field),
+                f"{field} is {value}; this service allows at most {limit}",
+                "less_than_equal",
+            )
+    job = jobs.store.create(body.experiment, body.model_dump(exclude={"experiment"}))
+    jobs.queue.submit(job.id)
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return _read(job)
+
+
+@router.get("", response_model=schemas.JobList)
+def list_jobs(
+    jobs: JobsDep,
+    status: Annotated[schemas.Status | None, Query(description="Only jobs in this state.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> schemas.JobList:
+    """Jobs, newest first, optionally of one status, a page at a time."""
+    records, total = jobs.store.page(status=status, limit=limit, offset=offset)
+    return schemas.JobList(
+        jobs=[_read(j) for j in records], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{job_id}", response_model=schemas.JobRead, responses={404: {}})
+def get_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
+    """A job: status, parameters, progress while running, results, error."""
+    return _read(_job(jobs, job_id))
+
+
+@router.delete(
+    "/{job_id}", status_code=202, response_model=schemas.JobRead, responses={404: {}, 409: {}}
+)
+def cancel_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
+    """Cancel a job: a queued one at once, a running one within an epoch (history kept)."""
+    job = _job(jobs, job_id)
+    if job.status in FINISHED and job.status != CANCELLED:
+        raise Conflict(f"job {job_id} already {job.status}; there is nothing to cancel")
+    cancelled = jobs.store.cancel(job_id)
+    assert cancelled is not None
+    return _read(cancelled)
+
+
+@router.get("/{job_id}/report", response_class=HTMLResponse, responses={404: {}})
+def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
+    """An HTML page for people: parameters, summary table, learning curves."""
+    return HTMLResponse(
+        report.report_html(_read(_job(jobs, job_id))), headers=report.SECURITY_HEADERS
+    )
+
+
+@router.get(
+    "/{job_id}/curves/{metric}.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "A PNG picture."}, 404: {}},
+)
+def job_curves(
+    job_id: JobId, metric: Literal["val_accuracy", "val_loss", "accuracy", "loss"], jobs: JobsDep
+) -> Response:
+    """A learning-curve picture: the metric per epoch, each loss a colour, each run a line."""
+    runs = (_job(jobs, job_id).results or {}).get("runs", [])
+    return Response(
+        report.curves_png(runs, metric), media_type="image/png", headers=report.SECURITY_HEADERS
+    )

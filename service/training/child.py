@@ -1,0 +1,56 @@
+"""The training process the worker starts for a job: ``python -m service.training.child``.
+
+It reads ``{"params": {...}, "cifar10_dir": str | null}`` on stdin and writes one JSON
+event per line on stdout (see :mod:`service.training.experiment`), ending with
+``{"event": "done", "results": {...}}`` or ``{"event": "error", "message": ...}`` (exit
+status 2). Anything else printed (TensorFlow's logs) goes to stderr, never among events.
+"""
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinite floats (a diverged loss) as None: JSON has neither."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def main() -> int:
+    # Events get the real stdout; fd 1 now points at stderr, for stray prints of libraries.
+    events = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+
+    def emit(event: dict[str, Any]) -> None:
+        events.write(json.dumps(_finite(event), allow_nan=False) + "\n")
+
+    request = json.loads(sys.stdin.read())
+    from service.training.data import DataError
+    from service.training.experiment import run_experiment
+    from service.training.params import ExperimentParams
+
+    directory = request.get("cifar10_dir")
+    try:
+        results = run_experiment(
+            ExperimentParams.model_validate(request["params"]),
+            cifar10_dir=Path(directory) if directory else None,
+            emit=emit,
+        )
+    except DataError as error:
+        emit({"event": "error", "message": str(error)})
+        return 2
+    emit({"event": "done", "results": results})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
