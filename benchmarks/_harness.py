@@ -1,0 +1,133 @@
+"""Shared helpers of the benchmarks: servers on free loopback ports, timing, plain tables.
+
+Not a benchmark itself; imported by the scripts beside it (which run with this folder
+first on ``sys.path``).
+"""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_server(
+    name: str, argv: Sequence[str], workdir: Path, env: dict[str, str] | None = None
+) -> Server:
+    """Run ``argv + ["--port", P]`` on a free loopback port; wait until /healthz answers."""
+    port = free_port()
+    log = workdir / f"{name}-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*argv, "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return Server(name, url, process, log)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{name} did not start:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@contextmanager
+def running(
+    name: str, argv: Sequence[str], workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    server = start_server(name, argv, workdir, env)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def service_argv() -> list[str]:
+    """The service as deployed: ``python -m service serve`` (uvicorn, uvloop, httptools)."""
+    return [PYTHON, "-m", "service", "serve"]
+
+
+def service_env(workdir: Path) -> dict[str, str]:
+    """Keep the job store and queue out of the work tree; every other setting as default."""
+    return {"DIVERGENCE_DATA_DIR": str(workdir / "data")}
+
+
+def wait_for_tensorflow(url: str) -> None:
+    """One small batch request: it returns once TensorFlow is imported and traced."""
+    body = {"p": [[0.5, 0.5]], "q": [0.25, 0.75]}
+    response = httpx.post(f"{url}/kl/batch", json=body, timeout=300)
+    response.raise_for_status()
+
+
+def timings(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of ``repeats`` calls of ``fn``, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def best_median(times: Sequence[float]) -> tuple[float, float]:
+    return min(times), statistics.median(times)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table: first column left-aligned, the others right-aligned."""
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        parts = [
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])

@@ -1,0 +1,74 @@
+"""A bare FastAPI app: the floor that ``benchmarks/kl_requests.py`` compares ``POST /kl`` with.
+
+Run it as the service runs (uvicorn, uvloop, httptools, one worker, log level info unless
+told otherwise)::
+
+    .venv/bin/python benchmarks/bare_app.py --port 8001
+
+Endpoints, each answering a constant of the shape of the service's ``/kl`` answer:
+
+- ``POST /constant``: ``async def``; the body is never read.
+- ``POST /parse``: ``async def``; the body parsed by FastAPI into a pydantic model of two
+  ``list[float]`` (the same JSON shape as ``/kl``'s request).
+- ``POST /parse-sync``: the same as a plain ``def``, which FastAPI runs in its thread pool,
+  as it runs the service's routes.
+- ``GET /healthz``: liveness, for the benchmark to wait on.
+"""
+
+import argparse
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+ANSWER = {"finite": True, "infinite_at": None, "unit": "nat", "kl": 0.5}
+
+
+class Pair(BaseModel):
+    p: list[float]
+    q: list[float]
+
+
+app = FastAPI()
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/constant")
+async def constant() -> dict[str, object]:
+    return ANSWER
+
+
+@app.post("/parse")
+async def parse(body: Pair) -> dict[str, object]:
+    return ANSWER
+
+
+@app.post("/parse-sync")
+def parse_sync(body: Pair) -> dict[str, object]:
+    return ANSWER
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args()
+    # The settings of `python -m service serve` (service/cli.py), one worker.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        loop="uvloop",
+        http="httptools",
+        log_level=args.log_level,
+    )
+
+
+if __name__ == "__main__":
+    main()
