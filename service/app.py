@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from prometheus_client import REGISTRY
 
 from service import __version__
-from service.api import health
+from service.api import health, metrics
 from service.api.body_limit import BodySizeLimit
+from service.api.metrics import JobsCollector
+from service.api.observability import RequestObserver
 from service.config import Settings, get_settings
 from service.divergences import router as divergences
-from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.errors import ERROR_RESPONSES, JOB_ERROR_RESPONSES, install_error_handlers
 from service.jobs import router as jobs
 from service.jobs.runtime import start_jobs
 
@@ -45,9 +48,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.warm_tensorflow:
         threading.Thread(target=warm_tensorflow, name="warm-tensorflow", daemon=True).start()
     app.state.jobs = start_jobs(settings, with_worker=settings.embedded_worker)
+    collector = JobsCollector(app.state.jobs)
+    REGISTRY.register(collector)
     try:
         yield
     finally:
+        REGISTRY.unregister(collector)
         app.state.jobs.close()
 
 
@@ -68,8 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.dependency_overrides[get_settings] = lambda: settings
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestObserver)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(divergences.router, responses=ERROR_RESPONSES)
-    app.include_router(jobs.router, responses=ERROR_RESPONSES)
+    app.include_router(jobs.router, responses=JOB_ERROR_RESPONSES)
     return app

@@ -26,6 +26,7 @@ def openapi_document() -> str:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.api.observability import log_config
     from service.config import get_settings
 
     if args.no_worker or args.workers > 1:
@@ -42,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         log_level=get_settings().log_level,
+        log_config=log_config(get_settings().log_level),
     )
     return 0
 

@@ -12,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 Loc = tuple[str | int, ...]
@@ -103,6 +105,20 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return _detail_response(409, str(exc))
 
 
+class Unavailable(Exception):
+    """A dependency (job database, queue) cannot be reached (answered with 503)."""
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    what = "job database" if isinstance(exc, SQLAlchemyError) else "queue"
+    reason = (
+        str(exc)
+        if isinstance(exc, Unavailable)
+        else (f"the {what} is unreachable ({type(exc).__name__}); try again shortly")
+    )
+    return JSONResponse({"detail": reason}, 503, headers={"Retry-After": "5"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log (uvicorn prints it), never to the client.
     return _detail_response(500, "Internal server error")
@@ -116,6 +132,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
+    for unavailable in (Unavailable, OperationalError, RedisConnectionError):
+        app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -140,4 +158,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": MessageErrorBody, "description": "Body, vector or batch over a limit"},
     415: {"model": MessageErrorBody, "description": "Body is not JSON"},
     422: {"model": ValidationErrorBody, "description": "Invalid values; loc says where"},
+}
+JOB_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    503: {"model": MessageErrorBody, "description": "Job database or queue unreachable"},
 }

@@ -34,6 +34,7 @@ class ProgressTracker:
             "history": {k: [] for k in HISTORY_KEYS},
             "test": None,
             "seconds": None,
+            "epoch_seconds": [],
         }
         self.runs.append(record)
         return record
@@ -45,6 +46,7 @@ class ProgressTracker:
             for key in HISTORY_KEYS:
                 if key in event["metrics"]:
                     record["history"][key].append(event["metrics"][key])
+            record["epoch_seconds"].append(event["seconds"])
             self._epoch_seconds.append(float(event["seconds"]))
             done = len(self._epoch_seconds)
             total = self.params.total_epochs

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from service.api.deps import JobsDep, SettingsDep
 from service.api.json_body import ModelBodyRoute
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, InvalidInput, NotFound, Unavailable
 from service.jobs import report, schemas
 from service.jobs.store import CANCELLED, FINISHED, Job
 
@@ -60,7 +60,14 @@ def submit_job(
                 "less_than_equal",
             )
     job = jobs.store.create(body.experiment, body.model_dump(exclude={"experiment"}))
-    jobs.queue.submit(job.id)
+    try:
+        jobs.queue.submit(job.id)
+    except Exception as error:
+        jobs.store.abandon(job.id, f"could not be queued: {type(error).__name__}: {error}")
+        raise Unavailable(
+            f"the queue is unreachable ({type(error).__name__}); the job was "
+            "not queued: try again shortly"
+        ) from error
     response.headers["Location"] = f"/jobs/{job.id}"
     return _read(job)
 

@@ -90,8 +90,14 @@ class JobRunner:
         log.info("job %s: training in process %d", job_id, child.pid)
         try:
             self._supervise(job_id, child, request, tracker, log_path)
-        except BaseException:
+        except BaseException as error:
             _stop(child, self.settings.cancel_grace_seconds)
+            self.store.finish(
+                job_id,
+                FAILED,
+                results=tracker.partial_results,
+                error=f"the worker failed: {type(error).__name__}: {error}",
+            )
             raise
 
     def _supervise(

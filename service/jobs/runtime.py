@@ -26,7 +26,7 @@ def start_jobs(settings: Settings, *, with_worker: bool) -> Jobs:
     """Open the job store and the queue, and start a worker when ``with_worker``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(make_engine(settings.job_database_url))
-    store.create_schema()
+    store.migrate()
     stopping = threading.Event()
     runner = JobRunner(store, settings, worker_id(), stopping)
     queue = JobQueue(make_huey(settings), runner.run)

@@ -52,7 +52,8 @@ class Run(BaseModel):
         description="Per-epoch lists: loss, accuracy, val_loss, val_accuracy."
     )
     test: TestScores | None = Field(description="Null until the run is evaluated.")
-    seconds: float | None
+    seconds: float | None = Field(description="Training and test time of the run.")
+    epoch_seconds: list[float] = Field([], description="Training time of each epoch.")
 
 
 class LossSummary(BaseModel):

@@ -97,8 +97,22 @@ class JobStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (safe to run from many processes)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", "service.jobs:migrations")
+        with self.engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -187,6 +201,12 @@ class JobStore:
             values["results"] = results
         return self._update(job_id, Job.status == RUNNING, **values)
 
+    def abandon(self, job_id: str, reason: str) -> bool:
+        """Fail a queued job that could not be put on the queue."""
+        return self._update(
+            job_id, Job.status == QUEUED, status=FAILED, finished_at=now(), error=reason
+        )
+
     def requeue(self, job_id: str) -> bool:
         """Hand a running job back to the queue (its worker is shutting down)."""
         return self._update(
@@ -241,6 +261,14 @@ class JobStore:
     def queued_ids(self) -> list[str]:
         with self._session() as session:
             return list(session.scalars(select(Job.id).where(Job.status == QUEUED)))
+
+    def oldest_heartbeat(self) -> datetime | None:
+        """The stalest heartbeat among running jobs (None when none runs)."""
+        with self._session() as session:
+            moment = session.scalar(select(func.min(Job.heartbeat_at)).where(Job.status == RUNNING))
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment
 
     def count_by_status(self) -> dict[str, int]:
         with self._session() as session:

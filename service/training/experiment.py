@@ -57,6 +57,7 @@ def run_experiment(
                 optimizer=keras.optimizers.Adam(), loss=make_loss(loss), metrics=["accuracy"]
             )
             started = time.perf_counter()
+            reporter = _EpochReporter(emit, loss, run, params.epochs)
             history = model.fit(
                 x_train,
                 y_train,
@@ -65,7 +66,7 @@ def run_experiment(
                 validation_split=params.validation_split,
                 shuffle=True,
                 verbose=verbose,
-                callbacks=[_EpochReporter(emit, loss, run, params.epochs)],
+                callbacks=[reporter],
             )
             test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
             record = {
@@ -74,6 +75,7 @@ def run_experiment(
                 "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
                 "test": {"loss": float(test_loss), "accuracy": float(test_accuracy)},
                 "seconds": time.perf_counter() - started,
+                "epoch_seconds": reporter.seconds,
             }
             emit({"event": "run", **{k: record[k] for k in ("loss", "run", "test", "seconds")}})
             runs.append(record)
@@ -87,11 +89,13 @@ class _EpochReporter(keras.callbacks.Callback):
         super().__init__()
         self._emit, self._loss, self._run, self._epochs = emit, loss, run, epochs
         self._started = 0.0
+        self.seconds: list[float] = []
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.seconds.append(time.perf_counter() - self._started)
         self._emit(
             {
                 "event": "epoch",

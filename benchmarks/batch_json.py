@@ -1,0 +1,148 @@
+"""``POST /kl/batch`` end to end over HTTP against parsing and computing the same body in process.
+
+The body is 10,000 rows x 100 elements for both p and q (about 40 MB of JSON; rows drawn
+with numpy's ``default_rng`` and normalized). Over HTTP: the service started as
+``python -m service serve --port P`` on a free loopback port (default settings; the
+64 MiB body limit fits), TensorFlow warmed up by one small batch request first, then a
+few timed requests with httpx (best and median; the body is encoded once beforehand, the
+answer is read but not decoded inside the timing). In process, the baseline is
+``np.array(orjson.loads(body)["p"])`` (and q) then ``service.divergences.formulas.kl``;
+the ratio HTTP / baseline is the figure of merit (target <= 1.3x).
+
+A breakdown follows, all in this process on the same body: orjson, stdlib ``json.loads``
+and pydantic's ``KLBatchRequest.model_validate_json`` (the parser the service's routes
+really use, see service/api/json_body.py), the numpy conversion and compute, and the
+service's own steps (its route function ``kl_batch``, which checks the input and scores on
+TensorFlow, and the answer's serialization), so the reader sees where the time goes.
+
+Run: ``.venv/bin/python benchmarks/batch_json.py [--repeats 5]`` (about a minute).
+"""
+
+import argparse
+import json
+import statistics
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+import orjson
+from _harness import running, service_argv, service_env, table, timings, wait_for_tensorflow
+
+from service.api.deps import get_limits
+from service.config import Settings
+from service.divergences import formulas, router, schemas
+
+ROWS, COLUMNS, SEED = 10_000, 100, 20240601
+
+
+def payload() -> bytes:
+    rng = np.random.default_rng(SEED)
+    p = rng.random((ROWS, COLUMNS))
+    q = rng.random((ROWS, COLUMNS))
+    p /= p.sum(axis=1, keepdims=True)
+    q /= q.sum(axis=1, keepdims=True)
+    return orjson.dumps({"p": p.tolist(), "q": q.tolist()})
+
+
+def over_http(body: bytes, repeats: int) -> list[float]:
+    with tempfile.TemporaryDirectory(prefix="batch-json-") as tmp:
+        workdir = Path(tmp)
+        with (
+            running("service", service_argv(), workdir, service_env(workdir)) as service,
+            httpx.Client(base_url=service.url, timeout=300) as client,
+        ):
+            wait_for_tensorflow(service.url)
+            headers = {"content-type": "application/json"}
+            answers = []
+
+            def post() -> None:
+                response = client.post("/kl/batch", content=body, headers=headers)
+                answers.append(response)
+
+            times = timings(post, repeats, warmup=1)
+    for response in answers:
+        if response.status_code != 200:
+            raise RuntimeError(f"POST /kl/batch answered {response.status_code}: {response.text}")
+    summary = answers[-1].json()["summary"]
+    if summary["rows"] != ROWS or summary["infinite_rows"]:
+        raise RuntimeError(f"unexpected answer: {summary}")
+    return times
+
+
+def baseline(body: bytes) -> np.ndarray:
+    data = orjson.loads(body)
+    return formulas.kl(np.array(data["p"]), np.array(data["q"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    body = payload()
+    print(
+        f"POST /kl/batch, p and q {ROWS:,} x {COLUMNS} (rows normalized), "
+        f"{len(body) / 1e6:.1f} MB of JSON; best and median of {args.repeats}"
+    )
+    http = over_http(body, args.repeats)
+
+    data = orjson.loads(body)
+    p, q = np.array(data["p"]), np.array(data["q"])
+    request = schemas.KLBatchRequest.model_validate_json(body)
+    limits = get_limits(Settings())
+    router.kl_batch(request, limits)  # traces the TensorFlow kernel once
+    answer = router.kl_batch(request, limits)
+    expected = formulas.kl(p, q)
+    if not np.allclose(np.array(answer.kl, dtype=float), expected, rtol=1e-12, atol=0):
+        raise RuntimeError("the service's values differ from numpy's")
+
+    stages: list[tuple[str, Callable[[], object]]] = [
+        ("baseline: orjson + np.array + formulas.kl", lambda: baseline(body)),
+        ("  orjson.loads", lambda: orjson.loads(body)),
+        (
+            "  np.array(p) + np.array(q) from lists",
+            lambda: (np.array(data["p"]), np.array(data["q"])),
+        ),
+        ("  formulas.kl (numpy)", lambda: formulas.kl(p, q)),
+        ("stdlib json.loads", lambda: json.loads(body)),
+        (
+            "service path, in process, no HTTP",
+            lambda: router.kl_batch(
+                schemas.KLBatchRequest.model_validate_json(body), limits
+            ).model_dump_json(),
+        ),
+        (
+            "  KLBatchRequest.model_validate_json",
+            lambda: schemas.KLBatchRequest.model_validate_json(body),
+        ),
+        ("  route kl_batch (checks, TF score, answer)", lambda: router.kl_batch(request, limits)),
+        ("  answer serialization (model_dump_json)", lambda: answer.model_dump_json()),
+    ]
+    measured = {"HTTP end to end (httpx -> service)": http}
+    for name, fn in stages:
+        measured[name] = timings(fn, args.repeats)
+
+    base = statistics.median(measured["baseline: orjson + np.array + formulas.kl"])
+    rows = [
+        [
+            name,
+            f"{min(times) * 1e3:,.0f}",
+            f"{statistics.median(times) * 1e3:,.0f}",
+            f"{statistics.median(times) / base:.2f}",
+        ]
+        for name, times in measured.items()
+    ]
+    print(table(["stage", "best ms", "median ms", "x baseline"], rows))
+    ratio = statistics.median(http) / base
+    best_ratio = min(http) / min(measured["baseline: orjson + np.array + formulas.kl"])
+    verdict = "met" if ratio <= 1.3 else "MISSED"
+    print(
+        f"HTTP / in-process baseline: {ratio:.2f}x median, {best_ratio:.2f}x best; "
+        f"target <= 1.3x: {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()

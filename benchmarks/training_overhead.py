@@ -1,0 +1,111 @@
+"""Training through the service against a plain Keras script, on the real CIFAR-10.
+
+    python benchmarks/training_overhead.py [CIFAR10_DIR] [--epochs 3] [--rounds 1]
+
+CIFAR10_DIR defaults to ../shared/data/cifar10-jpeg.tar.gz unpacked into a temporary
+folder. Each round trains one run per loss for EPOCHS epochs both ways, alternating:
+the plain script (``plain_keras.py``, a fresh interpreter per loss) and one job through the
+service (POST /jobs, polled until it ends; its child process trains both losses). It
+prints seconds per epoch both ways (the median over every epoch after the first, which
+also holds tracing) and the whole wall time per loss, with the service/plain ratios.
+Target: the service's overhead at most 5%.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import PYTHON, ROOT, running, service_argv, table
+
+ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
+
+
+def plain(directory: Path, epochs: int, loss: str) -> dict[str, object]:
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "benchmarks" / "plain_keras.py"), str(directory), str(epochs), loss],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"},
+    )
+    result: dict[str, object] = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return result
+
+
+def through_service(url: str, epochs: int) -> tuple[dict[str, list[float]], float]:
+    started = time.perf_counter()
+    job = httpx.post(f"{url}/jobs", json={"epochs": epochs, "runs": 1}, timeout=30).json()
+    while True:
+        state = httpx.get(f"{url}/jobs/{job['id']}", timeout=30).json()
+        if state["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.5)
+    wall = time.perf_counter() - started
+    if state["status"] != "succeeded":
+        raise RuntimeError(f"job ended {state['status']}: {state['error']}")
+    return state, wall  # type: ignore[return-value]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("cifar10_dir", nargs="?", type=Path)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        directory = args.cifar10_dir
+        if directory is None:
+            with tarfile.open(ARCHIVE) as archive:
+                archive.extractall(work / "cifar", filter="data")
+            directory = work / "cifar"
+        env = {
+            "DIVERGENCE_DATA_DIR": str(work / "data"),
+            "DIVERGENCE_CIFAR10_DIR": str(directory),
+            "DIVERGENCE_WARM_TENSORFLOW": "false",
+        }
+        plain_epochs: dict[str, list[float]] = {"kl": [], "ce": []}
+        service_epochs: dict[str, list[float]] = {"kl": [], "ce": []}
+        plain_walls: list[float] = []
+        service_walls: list[float] = []
+        with running("service", service_argv(), work, env) as server:
+            for _ in range(args.rounds):
+                for loss in ("kl", "ce"):
+                    result = plain(directory, args.epochs, loss)
+                    plain_epochs[loss] += result["epoch_seconds"][1:]  # type: ignore[index]
+                    plain_walls.append(float(result["wall_seconds"]))  # type: ignore[arg-type]
+                job, wall = through_service(server.url, args.epochs)
+                service_walls.append(wall / 2)
+                for run in job["results"]["runs"]:  # type: ignore[index]
+                    service_epochs[run["loss"]] += run["epoch_seconds"][1:]
+        rows = []
+        for loss in ("kl", "ce"):
+            p, s = statistics.median(plain_epochs[loss]), statistics.median(service_epochs[loss])
+            rows.append([f"{loss}: s/epoch", f"{p:.2f}", f"{s:.2f}", f"{s / p:.3f}"])
+        pw, sw = statistics.median(plain_walls), statistics.median(service_walls)
+        rows.append(
+            [
+                "wall s per loss (import, load, fit, test)",
+                f"{pw:.1f}",
+                f"{sw:.1f}",
+                f"{sw / pw:.3f}",
+            ]
+        )
+        print(
+            f"{args.epochs} epochs per run, {args.rounds} round(s), batch 250, "
+            f"validation split 0.2, real CIFAR-10 from {directory}"
+        )
+        print(table(["", "plain Keras", "service", "service/plain"], rows))
+
+
+if __name__ == "__main__":
+    main()
