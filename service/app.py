@@ -17,7 +17,7 @@ from service.api.metrics import JobsCollector
 from service.api.observability import RequestObserver
 from service.config import Settings, get_settings
 from service.divergences import router as divergences
-from service.errors import ERROR_RESPONSES, JOB_ERROR_RESPONSES, install_error_handlers
+from service.errors import install_error_handlers
 from service.jobs import router as jobs
 from service.jobs.runtime import start_jobs
 
@@ -78,6 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(divergences.router, responses=ERROR_RESPONSES)
-    app.include_router(jobs.router, responses=JOB_ERROR_RESPONSES)
+    app.include_router(divergences.router)
+    app.include_router(jobs.router)
     return app

@@ -154,12 +154,14 @@ class MessageErrorBody(BaseModel):
     detail: str | list[ErrorItem]
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+BODY_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": MessageErrorBody, "description": "Body, vector or batch over a limit"},
     415: {"model": MessageErrorBody, "description": "Body is not JSON"},
     422: {"model": ValidationErrorBody, "description": "Invalid values; loc says where"},
 }
-JOB_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **ERROR_RESPONSES,
-    503: {"model": MessageErrorBody, "description": "Job database or queue unreachable"},
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": MessageErrorBody, "description": "No such job"}
+}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": MessageErrorBody, "description": "Job database or queue unreachable"}
 }

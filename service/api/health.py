@@ -20,7 +20,7 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, summary="Liveness")
 async def healthz() -> Health:
     """200 once the app can serve requests."""
     return Health(status="ok")
@@ -34,7 +34,12 @@ def _check(probe: Callable[[], object]) -> str:
     return "ok"
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness",
+    responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
+)
 def readyz(jobs: JobsDep) -> JSONResponse:
     """200 when the job database and the queue answer; 503 naming the one that does not."""
     checks = {"database": _check(jobs.store.ping), "queue": _check(jobs.queue.depth)}

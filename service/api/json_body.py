@@ -21,7 +21,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from service.errors import UnsupportedMediaType
+from service.errors import BODY_ERROR_RESPONSES, UnsupportedMediaType
 
 # Bodies larger than this are parsed off the event loop.
 _THREAD_THRESHOLD_BYTES = 1 << 20
@@ -74,7 +74,15 @@ class _ModelJSONRequest(Request):
 
 
 class ModelBodyRoute(APIRoute):
-    """An APIRoute whose single pydantic body is parsed by pydantic from the raw bytes."""
+    """An APIRoute whose single pydantic body is parsed by pydantic from the raw bytes.
+
+    Routes with a body also document the answers every body can get: 413, 415 and 422.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.body_field is not None:
+            self.responses = {**BODY_ERROR_RESPONSES, **self.responses}
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

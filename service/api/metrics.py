@@ -48,6 +48,7 @@ class JobsCollector(Collector):
 @router.get(
     "/metrics",
     response_class=Response,
+    summary="Prometheus metrics",
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
 )
 def metrics(request: Request) -> Response:

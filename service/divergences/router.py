@@ -52,10 +52,10 @@ def _rows(scores: Scores) -> tuple[list[float | None], list[bool], list[int | No
     return values, finite.tolist(), indices
 
 
-def _summary(scores: Scores) -> schemas.Summary:
+def _summary(scores: Scores) -> schemas.BatchSummary:
     values = scores.values
     infinite_rows = int(values.size - np.isfinite(values).sum())
-    return schemas.Summary(
+    return schemas.BatchSummary(
         rows=int(values.size),
         infinite_rows=infinite_rows,
         mean=None if infinite_rows else float(values.mean()),
@@ -72,7 +72,7 @@ def _checked_alpha(divergence: Divergence, alpha: float | None) -> float | None:
     return alpha
 
 
-@router.post("/kl", response_model=schemas.KLResponse)
+@router.post("/kl", response_model=schemas.KLResponse, summary="KL divergence of two distributions")
 def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
     """KL(p || q) of two distributions, computed in numpy, float64."""
     scores = score(
@@ -89,7 +89,9 @@ def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
     return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)
 
 
-@router.post("/kl/batch", response_model=schemas.KLBatchResponse)
+@router.post(
+    "/kl/batch", response_model=schemas.KLBatchResponse, summary="KL divergence, row by row"
+)
 def kl_batch(body: schemas.KLBatchRequest, limits: LimitsDep) -> schemas.KLBatchResponse:
     """KL(p_i || q_i) for every row, vectorised on TensorFlow, float64."""
     scores = score(
@@ -109,7 +111,9 @@ def kl_batch(body: schemas.KLBatchRequest, limits: LimitsDep) -> schemas.KLBatch
     )
 
 
-@router.get("/divergences", response_model=list[schemas.DivergenceInfo])
+@router.get(
+    "/divergences", response_model=list[schemas.DivergenceInfo], summary="The divergence family"
+)
 def list_divergences() -> list[schemas.DivergenceInfo]:
     """The divergence family: formula, range, parameters and unit of each member."""
     return [
@@ -129,7 +133,9 @@ def list_divergences() -> list[schemas.DivergenceInfo]:
     ]
 
 
-@router.post("/divergences/{name}", response_model=schemas.DivergenceResponse)
+@router.post(
+    "/divergences/{name}", response_model=schemas.DivergenceResponse, summary="One divergence"
+)
 def divergence(
     name: DivergenceName, body: schemas.DivergenceRequest, limits: LimitsDep
 ) -> schemas.DivergenceResponse:
@@ -152,7 +158,11 @@ def divergence(
     )
 
 
-@router.post("/divergences/{name}/batch", response_model=schemas.DivergenceBatchResponse)
+@router.post(
+    "/divergences/{name}/batch",
+    response_model=schemas.DivergenceBatchResponse,
+    summary="One divergence, row by row",
+)
 def divergence_batch(
     name: DivergenceName, body: schemas.DivergenceBatchRequest, limits: LimitsDep
 ) -> schemas.DivergenceBatchResponse:
@@ -181,7 +191,9 @@ def divergence_batch(
     )
 
 
-@router.post("/kl/gaussian", response_model=schemas.GaussianKLResponse)
+@router.post(
+    "/kl/gaussian", response_model=schemas.GaussianKLResponse, summary="KL of diagonal Gaussians"
+)
 def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.GaussianKLResponse:
     """Closed-form KL between diagonal Gaussians; against the standard normal by default."""
     scores = score_gaussians(
@@ -196,7 +208,11 @@ def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.G
     return schemas.GaussianKLResponse(kl=value, finite=finite, unit=scores.unit)
 
 
-@router.post("/kl/gaussian/batch", response_model=schemas.GaussianKLBatchResponse)
+@router.post(
+    "/kl/gaussian/batch",
+    response_model=schemas.GaussianKLBatchResponse,
+    summary="KL of diagonal Gaussians, row by row",
+)
 def kl_gaussian_batch(
     body: schemas.GaussianKLBatchRequest, limits: LimitsDep
 ) -> schemas.GaussianKLBatchResponse:

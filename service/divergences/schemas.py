@@ -129,7 +129,7 @@ class DivergenceResponse(Result):
     value: float | None = Field(description="The divergence; null when infinite.")
 
 
-class Summary(BaseModel):
+class BatchSummary(BaseModel):
     """Aggregates over the rows of a batch; null where an infinite row makes them so."""
 
     rows: int
@@ -143,7 +143,7 @@ class BatchResult(BaseModel):
     finite: list[bool]
     infinite_at: list[int | None]
     unit: str
-    summary: Summary
+    summary: BatchSummary
 
 
 class KLBatchResponse(BatchResult):
@@ -219,4 +219,4 @@ class GaussianKLBatchResponse(BaseModel):
     kl: list[float | None]
     finite: list[bool]
     unit: str
-    summary: Summary
+    summary: BatchSummary

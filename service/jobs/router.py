@@ -7,7 +7,15 @@ from fastapi.responses import HTMLResponse
 
 from service.api.deps import JobsDep, SettingsDep
 from service.api.json_body import ModelBodyRoute
-from service.errors import Conflict, InvalidInput, NotFound, Unavailable
+from service.errors import (
+    NOT_FOUND,
+    UNAVAILABLE,
+    Conflict,
+    InvalidInput,
+    MessageErrorBody,
+    NotFound,
+    Unavailable,
+)
 from service.jobs import report, schemas
 from service.jobs.store import CANCELLED, FINISHED, Job
 
@@ -43,7 +51,13 @@ def _job(jobs: JobsDep, job_id: str) -> Job:
     return job
 
 
-@router.post("", status_code=202, response_model=schemas.JobRead)
+@router.post(
+    "",
+    status_code=202,
+    response_model=schemas.JobRead,
+    summary="Queue an experiment",
+    responses=UNAVAILABLE,
+)
 def submit_job(
     body: schemas.JobCreate, jobs: JobsDep, settings: SettingsDep, response: Response
 ) -> schemas.JobRead:
@@ -72,7 +86,7 @@ def submit_job(
     return _read(job)
 
 
-@router.get("", response_model=schemas.JobList)
+@router.get("", response_model=schemas.JobList, summary="List jobs", responses=UNAVAILABLE)
 def list_jobs(
     jobs: JobsDep,
     status: Annotated[schemas.Status | None, Query(description="Only jobs in this state.")] = None,
@@ -86,14 +100,27 @@ def list_jobs(
     )
 
 
-@router.get("/{job_id}", response_model=schemas.JobRead, responses={404: {}})
+@router.get(
+    "/{job_id}",
+    response_model=schemas.JobRead,
+    summary="A job",
+    responses={**NOT_FOUND, **UNAVAILABLE},
+)
 def get_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
     """A job: status, parameters, progress while running, results, error."""
     return _read(_job(jobs, job_id))
 
 
 @router.delete(
-    "/{job_id}", status_code=202, response_model=schemas.JobRead, responses={404: {}, 409: {}}
+    "/{job_id}",
+    status_code=202,
+    response_model=schemas.JobRead,
+    summary="Cancel a job",
+    responses={
+        **NOT_FOUND,
+        **UNAVAILABLE,
+        409: {"model": MessageErrorBody, "description": "Already finished"},
+    },
 )
 def cancel_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
     """Cancel a job: a queued one at once, a running one within an epoch (history kept)."""
@@ -105,7 +132,12 @@ def cancel_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
     return _read(cancelled)
 
 
-@router.get("/{job_id}/report", response_class=HTMLResponse, responses={404: {}})
+@router.get(
+    "/{job_id}/report",
+    response_class=HTMLResponse,
+    summary="The job's report page",
+    responses={**NOT_FOUND, **UNAVAILABLE},
+)
 def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
     """An HTML page for people: parameters, summary table, learning curves."""
     return HTMLResponse(
@@ -116,7 +148,12 @@ def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
 @router.get(
     "/{job_id}/curves/{metric}.png",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}, "description": "A PNG picture."}, 404: {}},
+    summary="A learning-curve picture",
+    responses={
+        200: {"content": {"image/png": {}}, "description": "A PNG picture."},
+        **NOT_FOUND,
+        **UNAVAILABLE,
+    },
 )
 def job_curves(
     job_id: JobId, metric: Literal["val_accuracy", "val_loss", "accuracy", "loss"], jobs: JobsDep

@@ -72,7 +72,7 @@ class Comparison(BaseModel):
     verdict: str
 
 
-class Summary(BaseModel):
+class ExperimentSummary(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     kl: LossSummary | None = None
@@ -82,7 +82,7 @@ class Summary(BaseModel):
 
 class Results(BaseModel):
     runs: list[Run]
-    summary: Summary | None
+    summary: ExperimentSummary | None
 
 
 class Links(BaseModel):
