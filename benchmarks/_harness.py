@@ -101,6 +101,17 @@ def wait_for_tensorflow(url: str) -> None:
     response.raise_for_status()
 
 
+def machine_note() -> str:
+    """The load when the figures were taken: the machine is shared, figures are noisy."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def bare_argv() -> list[str]:
+    """The bare app of ``benchmarks/bare_app.py``, with the service's uvicorn settings."""
+    return [PYTHON, str(BENCHMARKS / "bare_app.py"), "--log-level", "info"]
+
+
 def timings(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:
     """Wall-clock seconds of ``repeats`` calls of ``fn``, after ``warmup`` untimed ones."""
     for _ in range(warmup):

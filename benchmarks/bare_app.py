@@ -1,24 +1,26 @@
-"""A bare FastAPI app: the floor that ``benchmarks/kl_requests.py`` compares ``POST /kl`` with.
+"""A bare FastAPI app: the floor the service is compared with by the benchmarks beside it.
 
 Run it as the service runs (uvicorn, uvloop, httptools, one worker, log level info unless
 told otherwise)::
 
     .venv/bin/python benchmarks/bare_app.py --port 8001
 
-Endpoints, each answering a constant of the shape of the service's ``/kl`` answer:
+Endpoints (the first three answer a constant of the shape of the service's ``/kl`` answer):
 
 - ``POST /constant``: ``async def``; the body is never read.
 - ``POST /parse``: ``async def``; the body parsed by FastAPI into a pydantic model of two
   ``list[float]`` (the same JSON shape as ``/kl``'s request).
 - ``POST /parse-sync``: the same as a plain ``def``, which FastAPI runs in its thread pool,
   as it runs the service's routes.
-- ``GET /healthz``: liveness, for the benchmark to wait on.
+- ``POST /read-body``: reads the raw body and answers its length (no parsing): the HTTP
+  floor of ``benchmarks/batch_json.py``.
+- ``GET /healthz``: liveness, for the benchmarks to wait on.
 """
 
 import argparse
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 ANSWER = {"finite": True, "infinite_at": None, "unit": "nat", "kl": 0.5}
@@ -50,6 +52,11 @@ async def parse(body: Pair) -> dict[str, object]:
 @app.post("/parse-sync")
 def parse_sync(body: Pair) -> dict[str, object]:
     return ANSWER
+
+
+@app.post("/read-body")
+async def read_body(request: Request) -> dict[str, int]:
+    return {"bytes": len(await request.body())}
 
 
 def main() -> None:

@@ -5,7 +5,9 @@ with numpy's ``default_rng`` and normalized). Over HTTP: the service started as
 ``python -m service serve --port P`` on a free loopback port (default settings; the
 64 MiB body limit fits), TensorFlow warmed up by one small batch request first, then a
 few timed requests with httpx (best and median; the body is encoded once beforehand, the
-answer is read but not decoded inside the timing). In process, the baseline is
+answer is read but not decoded inside the timing), taking turns with the same body posted
+to the bare app of ``benchmarks/bare_app.py`` (same uvicorn settings), which only reads it:
+the floor that HTTP alone costs. In process, the baseline is
 ``np.array(orjson.loads(body)["p"])`` (and q) then ``service.divergences.formulas.kl``;
 the ratio HTTP / baseline is the figure of merit (target <= 1.3x).
 
@@ -22,13 +24,23 @@ import argparse
 import json
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import numpy as np
 import orjson
-from _harness import running, service_argv, service_env, table, timings, wait_for_tensorflow
+from _harness import (
+    bare_argv,
+    machine_note,
+    running,
+    service_argv,
+    service_env,
+    table,
+    timings,
+    wait_for_tensorflow,
+)
 
 from service.api.deps import get_limits
 from service.config import Settings
@@ -46,29 +58,38 @@ def payload() -> bytes:
     return orjson.dumps({"p": p.tolist(), "q": q.tolist()})
 
 
-def over_http(body: bytes, repeats: int) -> list[float]:
+def over_http(body: bytes, repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds per POST of ``body`` to the service's /kl/batch, and to the bare app's
+    /read-body (the HTTP floor: the same bytes sent, received and dropped), taking turns."""
+    headers = {"content-type": "application/json"}
     with tempfile.TemporaryDirectory(prefix="batch-json-") as tmp:
         workdir = Path(tmp)
         with (
             running("service", service_argv(), workdir, service_env(workdir)) as service,
-            httpx.Client(base_url=service.url, timeout=300) as client,
+            running("bare", bare_argv(), workdir) as bare,
+            httpx.Client(timeout=300) as client,
         ):
             wait_for_tensorflow(service.url)
-            headers = {"content-type": "application/json"}
+            times: dict[str, list[float]] = {service.url: [], bare.url: []}
             answers = []
-
-            def post() -> None:
-                response = client.post("/kl/batch", content=body, headers=headers)
-                answers.append(response)
-
-            times = timings(post, repeats, warmup=1)
-    for response in answers:
-        if response.status_code != 200:
-            raise RuntimeError(f"POST /kl/batch answered {response.status_code}: {response.text}")
-    summary = answers[-1].json()["summary"]
+            for i in range(repeats + 1):  # the first round warms up, untimed
+                for url, path in ((service.url, "/kl/batch"), (bare.url, "/read-body")):
+                    start = time.perf_counter()
+                    response = client.post(url + path, content=body, headers=headers)
+                    elapsed = time.perf_counter() - start
+                    if response.status_code != 200:
+                        raise RuntimeError(
+                            f"POST {path} answered {response.status_code}: {response.text[:500]}"
+                        )
+                    answers.append(response)
+                    if i:
+                        times[url].append(elapsed)
+    summary = answers[-2].json()["summary"]
     if summary["rows"] != ROWS or summary["infinite_rows"]:
         raise RuntimeError(f"unexpected answer: {summary}")
-    return times
+    if answers[-1].json()["bytes"] != len(body):
+        raise RuntimeError("the bare app did not read the whole body")
+    return times[service.url], times[bare.url]
 
 
 def baseline(body: bytes) -> np.ndarray:
@@ -86,7 +107,8 @@ def main() -> None:
         f"POST /kl/batch, p and q {ROWS:,} x {COLUMNS} (rows normalized), "
         f"{len(body) / 1e6:.1f} MB of JSON; best and median of {args.repeats}"
     )
-    http = over_http(body, args.repeats)
+    http, floor = over_http(body, args.repeats)
+    note = machine_note()
 
     data = orjson.loads(body)
     p, q = np.array(data["p"]), np.array(data["q"])
@@ -120,7 +142,10 @@ def main() -> None:
         ("  route kl_batch (checks, TF score, answer)", lambda: router.kl_batch(request, limits)),
         ("  answer serialization (model_dump_json)", lambda: answer.model_dump_json()),
     ]
-    measured = {"HTTP end to end (httpx -> service)": http}
+    measured = {
+        "HTTP end to end (httpx -> service)": http,
+        "HTTP floor (httpx -> bare app, body read)": floor,
+    }
     for name, fn in stages:
         measured[name] = timings(fn, args.repeats)
 
@@ -128,8 +153,8 @@ def main() -> None:
     rows = [
         [
             name,
-            f"{min(times) * 1e3:,.0f}",
-            f"{statistics.median(times) * 1e3:,.0f}",
+            f"{min(times) * 1e3:,.1f}",
+            f"{statistics.median(times) * 1e3:,.1f}",
             f"{statistics.median(times) / base:.2f}",
         ]
         for name, times in measured.items()
@@ -142,6 +167,7 @@ def main() -> None:
         f"HTTP / in-process baseline: {ratio:.2f}x median, {best_ratio:.2f}x best; "
         f"target <= 1.3x: {verdict}"
     )
+    print(note)
 
 
 if __name__ == "__main__":

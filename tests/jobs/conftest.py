@@ -39,7 +39,7 @@ def jobs_env(data_dir: Path, cifar_dir: Path) -> dict[str, str]:
         "DIVERGENCE_CIFAR10_DIR": str(cifar_dir),
         "DIVERGENCE_WARM_TENSORFLOW": "false",
         "DIVERGENCE_HEARTBEAT_SECONDS": "0.5",
-        "DIVERGENCE_STALE_AFTER_SECONDS": "3",
+        "DIVERGENCE_STALE_AFTER_SECONDS": "5",
         "DIVERGENCE_CANCEL_GRACE_SECONDS": "5",
         "DIVERGENCE_MAX_EPOCHS": "500",
     }

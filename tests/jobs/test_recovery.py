@@ -56,7 +56,7 @@ def test_a_worker_killed_mid_job_is_detected_and_its_job_failed_with_a_reason(
             failed = wait_for(client, job["id"], finished, timeout=30)
             assert failed["status"] == "failed"
             assert "no heartbeat" in failed["error"]
-            assert time.monotonic() - started < 15  # stale after 3 s, swept every second
+            assert time.monotonic() - started < 15  # stale after 5 s, swept every 1.7 s
             assert failed["results"]["runs"][0]["history"]["loss"], "partial history is kept"
             assert client.post("/kl", json={"p": [1], "q": [1]}).status_code == 200
     finally:
@@ -84,7 +84,7 @@ def test_data_that_cannot_be_read_fails_the_job_fast_with_the_reason(
             "empty": "no CIFAR-10",
             "corrupt": "cannot read CIFAR-10 batch",
         }[layout]
-        assert expected in failed["error"]
+        assert expected in failed["error"], failed["error"]
     finally:
         stop_server(server)
 
