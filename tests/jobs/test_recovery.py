@@ -9,8 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import start_server, stop_server
-from tests.jobs.conftest import jobs_env
+from tests.conftest import jobs_env, start_server, stop_server
 from tests.jobs.helpers import QUICK, finished, submit, wait_for
 
 

@@ -1,0 +1,63 @@
+"""Fixtures against the real Redis and PostgreSQL of this machine: a fresh database and a
+fresh Redis database per module, and helpers to run API and worker processes on them."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from tests.conftest import ROOT
+
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards."""
+    name = f"divergence_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def queue_url() -> Iterator[str]:
+    """A Redis database emptied before and after."""
+    client = redis.Redis.from_url(REDIS)
+    client.flushdb()
+    yield REDIS
+    client.flushdb()
+    client.close()
+
+
+def start_worker(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
+    """``python -m service worker`` with ``env``; waits until it logs that it started."""
+    log = tmp / f"worker-{uuid.uuid4().hex[:8]}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "worker"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "worker" in log.read_text() and "started" in log.read_text():
+            return process, log
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited: {log.read_text()}")
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"worker did not start: {log.read_text()}")
