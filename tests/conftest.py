@@ -38,13 +38,19 @@ class Server:
     log: Path
 
 
-def start_server(tmp: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Server:
-    """Run ``python -m service serve`` on a free port and wait until /healthz answers."""
+def start_server(
+    tmp: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    argv: list[str] | None = None,
+) -> Server:
+    """Run ``argv`` (by default ``python -m service serve``) with ``--port`` set to a free
+    port, and wait until /healthz answers."""
     port = free_port()
     log = tmp / f"server-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--port", str(port)],
+            [*(argv or [sys.executable, "-m", "service", "serve"]), "--port", str(port)],
             cwd=ROOT,
             env={**os.environ, **(env or {})},
             stdout=output,

@@ -1,0 +1,48 @@
+# The divergence service: the API (`serve`) and the training worker (`worker`) in one image.
+FROM python:3.11.14-slim-bookworm AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+RUN python -m venv /opt/venv
+
+# Dependencies first, in a layer of their own: it is rebuilt only when pyproject.toml changes.
+# EXTRAS=gpu installs the project's gpu extra: tensorflow[and-cuda], for GPU workers.
+ARG EXTRAS=""
+COPY pyproject.toml README.md ./
+# The project itself is what is installed here; its dependencies' ranges are in pyproject.toml.
+# hadolint ignore=DL3013
+RUN mkdir service && touch service/__init__.py \
+    && pip install ".${EXTRAS:+[$EXTRAS]}" \
+    && pip uninstall --yes divergence-service
+
+COPY service ./service
+RUN pip install --no-deps . \
+    && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
+
+FROM python:3.11.14-slim-bookworm
+
+# Writable places for a read-only root: the data volume and a tmpfs at /tmp.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    MPLCONFIGDIR=/tmp/matplotlib \
+    KERAS_HOME=/tmp/keras \
+    DIVERGENCE_DATA_DIR=/var/lib/divergence
+
+RUN useradd --create-home --uid 10001 app \
+    && mkdir -p /var/lib/divergence \
+    && chown 10001:10001 /var/lib/divergence
+COPY --from=build /opt/venv /opt/venv
+
+USER 10001:10001
+WORKDIR /home/app
+VOLUME ["/var/lib/divergence"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+CMD ["divergence-service", "serve", "--host", "0.0.0.0", "--port", "8000"]
