@@ -84,6 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(
         tmp_path_factory.mktemp("server"),
         env={
+            "DIVERGENCE_DATA_DIR": str(tmp_path_factory.mktemp("server-data")),
             "DIVERGENCE_MAX_BODY_BYTES": str(4 * 1024 * 1024),
             "DIVERGENCE_MAX_VECTOR_LENGTH": "100000",
             "DIVERGENCE_MAX_BATCH_ROWS": "50000",

@@ -4,6 +4,7 @@ With several uvicorn workers each process keeps its own request counters; scrape
 process, or run one API process per container and scale containers.
 """
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ ROWS_SCORED = Counter(
 )
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger(__name__)
 
 
 class JobsCollector(Collector):
@@ -27,7 +29,19 @@ class JobsCollector(Collector):
     def __init__(self, jobs: Jobs) -> None:
         self.jobs = jobs
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        # Named here so registering does not call collect (the stores may be down then).
+        yield GaugeMetricFamily("jobs", "Jobs by status", labels=["status"])
+        yield GaugeMetricFamily("job_queue_depth", "Jobs waiting in the queue")
+        yield GaugeMetricFamily("job_worker_heartbeat_age_seconds", "Heartbeat age")
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            yield from self._collect()
+        except Exception:  # a scrape while a store is down still answers, without these
+            log.warning("job metrics unavailable: a store is unreachable", exc_info=True)
+
+    def _collect(self) -> Iterator[GaugeMetricFamily]:
         by_status = GaugeMetricFamily("jobs", "Jobs by status", labels=["status"])
         counts = self.jobs.store.count_by_status()
         for status in ("queued", "running", "succeeded", "failed", "cancelled"):

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Path
 
 from service.api.deps import LimitsDep
 from service.api.json_body import ModelBodyRoute
+from service.api.metrics import ROWS_SCORED
 from service.divergences import schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
-from service.divergences.scoring import Scores, score, score_gaussians, unit_name
+from service.divergences.inputs import Limits
+from service.divergences.scoring import Backend, Scores, score, score_gaussians, unit_name
 from service.errors import InvalidInput
 
 router = APIRouter(route_class=ModelBodyRoute, tags=["divergences"])
@@ -72,11 +74,19 @@ def _checked_alpha(divergence: Divergence, alpha: float | None) -> float | None:
     return alpha
 
 
-@router.post("/kl", response_model=schemas.KLResponse, summary="KL divergence of two distributions")
-def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
-    """KL(p || q) of two distributions, computed in numpy, float64."""
+def _score(
+    divergence: Divergence,
+    body: schemas.KLRequest
+    | schemas.KLBatchRequest
+    | schemas.DivergenceRequest
+    | schemas.DivergenceBatchRequest,
+    limits: Limits,
+    backend: Backend = "numpy",
+) -> Scores:
+    """Score ``body`` with its options, and count the rows scored for the metrics."""
+    alpha = getattr(body, "alpha", None)
     scores = score(
-        DIVERGENCES["kl"],
+        divergence,
         p=body.p,
         q=body.q,
         limits=limits,
@@ -84,7 +94,32 @@ def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
         epsilon=body.epsilon,
         normalize=body.normalize,
         base=body.base,
+        alpha=_checked_alpha(divergence, alpha),
+        backend=backend,
     )
+    ROWS_SCORED.labels(divergence.name, backend).inc(scores.values.size)
+    return scores
+
+
+def _score_gaussians(
+    body: schemas.GaussianKLRequest | schemas.GaussianKLBatchRequest, limits: Limits
+) -> Scores:
+    scores = score_gaussians(
+        mu=body.mu,
+        logvar=body.logvar,
+        mu2=body.mu2,
+        logvar2=body.logvar2,
+        limits=limits,
+        base=body.base,
+    )
+    ROWS_SCORED.labels("gaussian_kl", "numpy").inc(scores.values.size)
+    return scores
+
+
+@router.post("/kl", response_model=schemas.KLResponse, summary="KL divergence of two distributions")
+def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
+    """KL(p || q) of two distributions, computed in numpy, float64."""
+    scores = _score(DIVERGENCES["kl"], body, limits)
     value, finite, at = _one(scores)
     return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)
 
@@ -94,17 +129,7 @@ def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
 )
 def kl_batch(body: schemas.KLBatchRequest, limits: LimitsDep) -> schemas.KLBatchResponse:
     """KL(p_i || q_i) for every row, vectorised on TensorFlow, float64."""
-    scores = score(
-        DIVERGENCES["kl"],
-        p=body.p,
-        q=body.q,
-        limits=limits,
-        mode=body.mode,
-        epsilon=body.epsilon,
-        normalize=body.normalize,
-        base=body.base,
-        backend="tensorflow",
-    )
+    scores = _score(DIVERGENCES["kl"], body, limits, "tensorflow")
     values, finite, at = _rows(scores)
     return schemas.KLBatchResponse(
         kl=values, finite=finite, infinite_at=at, unit=scores.unit, summary=_summary(scores)
@@ -141,17 +166,7 @@ def divergence(
 ) -> schemas.DivergenceResponse:
     """One divergence of the family for one pair, computed in numpy, float64."""
     d = _divergence(name)
-    scores = score(
-        d,
-        p=body.p,
-        q=body.q,
-        limits=limits,
-        mode=body.mode,
-        epsilon=body.epsilon,
-        normalize=body.normalize,
-        base=body.base,
-        alpha=_checked_alpha(d, body.alpha),
-    )
+    scores = _score(d, body, limits)
     value, finite, at = _one(scores)
     return schemas.DivergenceResponse(
         divergence=d.name, value=value, finite=finite, infinite_at=at, unit=scores.unit
@@ -168,18 +183,7 @@ def divergence_batch(
 ) -> schemas.DivergenceBatchResponse:
     """One divergence of the family for every row, vectorised on TensorFlow, float64."""
     d = _divergence(name)
-    scores = score(
-        d,
-        p=body.p,
-        q=body.q,
-        limits=limits,
-        mode=body.mode,
-        epsilon=body.epsilon,
-        normalize=body.normalize,
-        base=body.base,
-        alpha=_checked_alpha(d, body.alpha),
-        backend="tensorflow",
-    )
+    scores = _score(d, body, limits, "tensorflow")
     values, finite, at = _rows(scores)
     return schemas.DivergenceBatchResponse(
         divergence=d.name,
@@ -196,14 +200,7 @@ def divergence_batch(
 )
 def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.GaussianKLResponse:
     """Closed-form KL between diagonal Gaussians; against the standard normal by default."""
-    scores = score_gaussians(
-        mu=body.mu,
-        logvar=body.logvar,
-        mu2=body.mu2,
-        logvar2=body.logvar2,
-        limits=limits,
-        base=body.base,
-    )
+    scores = _score_gaussians(body, limits)
     value, finite, _ = _one(scores)
     return schemas.GaussianKLResponse(kl=value, finite=finite, unit=scores.unit)
 
@@ -217,14 +214,7 @@ def kl_gaussian_batch(
     body: schemas.GaussianKLBatchRequest, limits: LimitsDep
 ) -> schemas.GaussianKLBatchResponse:
     """Closed-form KL between diagonal Gaussians, row by row."""
-    scores = score_gaussians(
-        mu=body.mu,
-        logvar=body.logvar,
-        mu2=body.mu2,
-        logvar2=body.logvar2,
-        limits=limits,
-        base=body.base,
-    )
+    scores = _score_gaussians(body, limits)
     values, finite, _ = _rows(scores)
     return schemas.GaussianKLBatchResponse(
         kl=values, finite=finite, unit=scores.unit, summary=_summary(scores)

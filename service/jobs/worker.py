@@ -63,7 +63,10 @@ class Worker:
         )
 
     def start(self) -> None:
-        self.sweep()
+        try:
+            self.sweep()
+        except Exception:  # the queue or database may come up later; the sweeper retries
+            log.exception("first job sweep failed")
         self.consumer.start()
         self._sweeper.start()
         log.info("worker %s started", worker_id())
