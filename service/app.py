@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from service import __version__
 from service.api import health, metrics
 from service.api.body_limit import BodySizeLimit
+from service.api.deps import limits_from
 from service.api.metrics import JobsCollector
 from service.api.observability import RequestObserver
 from service.config import Settings, get_settings
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.limits = limits_from(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver)
     install_error_handlers(app)

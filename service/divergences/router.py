@@ -1,9 +1,13 @@
 """Routes of the divergence family: parse, score, shape the answer."""
 
-from typing import Annotated
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 from fastapi import APIRouter, Path
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from service.api.deps import LimitsDep
 from service.api.json_body import ModelBodyRoute
@@ -15,6 +19,33 @@ from service.divergences.scoring import Backend, Scores, score, score_gaussians,
 from service.errors import InvalidInput
 
 router = APIRouter(route_class=ModelBodyRoute, tags=["divergences"])
+
+# Scoring fewer numbers than this in numpy takes tens of microseconds: it runs on the event
+# loop, sparing a thread-pool hop that would cost more than the work. Larger bodies are
+# scored in the thread pool, so the loop keeps serving other requests meanwhile. The
+# TensorFlow batch routes always run in the thread pool (plain def): TensorFlow may still
+# be importing in the background when the first batch arrives.
+INLINE_NUMBERS = 50_000
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., BaseModel])
+
+
+def _numbers(body: BaseModel) -> int:
+    rows = getattr(body, "p", None) or getattr(body, "mu", [])
+    return len(rows) * len(rows[0]) if rows and isinstance(rows[0], list) else len(rows)
+
+
+def off_loop_when_large(endpoint: Endpoint) -> Callable[..., Awaitable[BaseModel]]:
+    """``endpoint`` as a coroutine that runs it inline for small bodies, else in a thread."""
+
+    @functools.wraps(endpoint)
+    async def run(*args: Any, **kwargs: Any) -> BaseModel:
+        if _numbers(kwargs["body"]) <= INLINE_NUMBERS:
+            return endpoint(*args, **kwargs)
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+
+    return run
+
 
 DivergenceName = Annotated[
     str,
@@ -117,6 +148,7 @@ def _score_gaussians(
 
 
 @router.post("/kl", response_model=schemas.KLResponse, summary="KL divergence of two distributions")
+@off_loop_when_large
 def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
     """KL(p || q) of two distributions, computed in numpy, float64."""
     scores = _score(DIVERGENCES["kl"], body, limits)
@@ -139,7 +171,7 @@ def kl_batch(body: schemas.KLBatchRequest, limits: LimitsDep) -> schemas.KLBatch
 @router.get(
     "/divergences", response_model=list[schemas.DivergenceInfo], summary="The divergence family"
 )
-def list_divergences() -> list[schemas.DivergenceInfo]:
+async def list_divergences() -> list[schemas.DivergenceInfo]:
     """The divergence family: formula, range, parameters and unit of each member."""
     return [
         schemas.DivergenceInfo(
@@ -161,6 +193,7 @@ def list_divergences() -> list[schemas.DivergenceInfo]:
 @router.post(
     "/divergences/{name}", response_model=schemas.DivergenceResponse, summary="One divergence"
 )
+@off_loop_when_large
 def divergence(
     name: DivergenceName, body: schemas.DivergenceRequest, limits: LimitsDep
 ) -> schemas.DivergenceResponse:
@@ -198,6 +231,7 @@ def divergence_batch(
 @router.post(
     "/kl/gaussian", response_model=schemas.GaussianKLResponse, summary="KL of diagonal Gaussians"
 )
+@off_loop_when_large
 def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.GaussianKLResponse:
     """Closed-form KL between diagonal Gaussians; against the standard normal by default."""
     scores = _score_gaussians(body, limits)
@@ -210,6 +244,7 @@ def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.G
     response_model=schemas.GaussianKLBatchResponse,
     summary="KL of diagonal Gaussians, row by row",
 )
+@off_loop_when_large
 def kl_gaussian_batch(
     body: schemas.GaussianKLBatchRequest, limits: LimitsDep
 ) -> schemas.GaussianKLBatchResponse:

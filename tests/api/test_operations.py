@@ -2,6 +2,7 @@
 
 import json
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -45,10 +46,13 @@ def test_request_id_is_returned_and_made_when_missing(client: httpx.Client) -> N
 
 def test_logs_are_json_lines_carrying_the_request_id(client: httpx.Client, server: Server) -> None:
     client.post("/kl", json={"p": [1], "q": [1]}, headers={"X-Request-ID": "trace-me-42"})
-    records = [
-        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
-    ]
-    access = [r for r in records if r.get("request_id") == "trace-me-42"]
+    deadline = time.monotonic() + 5  # the access line is written once the answer is sent
+    access: list[dict[str, object]] = []
+    while not access and time.monotonic() < deadline:
+        lines = server.log.read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        access = [r for r in records if r.get("request_id") == "trace-me-42"]
+        time.sleep(0.05)
     assert access and access[0]["logger"] == "service.access"
     assert access[0]["route"] == "/kl" and access[0]["status"] == 200
     assert {"time", "level", "message"} <= set(access[0])
