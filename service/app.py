@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY
@@ -76,6 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limits = limits_from(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver)
+    if settings.cors_origin_list:  # closed by default: no CORS headers at all
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+            expose_headers=["Location", "Retry-After", "X-Request-ID"],
+        )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -49,6 +49,30 @@ class Settings(BaseSettings):
     max_runs: int = Field(10, gt=0, description="Largest runs per loss a job may ask for.")
     max_train_batch_size: int = Field(4096, gt=0, description="Largest training batch size.")
 
+    api_keys: str = Field(
+        "", repr=False, description="Comma-separated API keys; when set, job endpoints need one."
+    )
+    require_key_for_divergences: bool = Field(
+        False, description="With api_keys set, require a key on the divergence endpoints too."
+    )
+    job_submissions_per_minute: int = Field(
+        10, gt=0, description="Jobs one client (key, else address) may submit per minute."
+    )
+    max_queued_jobs_per_client: int = Field(
+        5, gt=0, description="Jobs one client may have waiting in the queue at once."
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed by CORS; empty: CORS closed."
+    )
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [key.strip() for key in self.api_keys.split(",") if key.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
     @property
     def job_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'jobs.db'}"

@@ -105,6 +105,27 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return _detail_response(409, str(exc))
 
 
+class Unauthorized(Exception):
+    """No valid API key (answered with 401)."""
+
+
+class TooManyRequests(Exception):
+    """A client is over a limit (answered with 429 and Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+async def _unauthorized(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _too_many(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyRequests)
+    return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after)})
+
+
 class Unavailable(Exception):
     """A dependency (job database, queue) cannot be reached (answered with 503)."""
 
@@ -132,6 +153,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(Unauthorized, _unauthorized)
+    app.add_exception_handler(TooManyRequests, _too_many)
     for unavailable in (Unavailable, OperationalError, RedisConnectionError):
         app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
@@ -161,6 +184,12 @@ BODY_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": MessageErrorBody, "description": "No such job"}
+}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": MessageErrorBody, "description": "API key missing or not valid"}
+}
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"model": MessageErrorBody, "description": "Over the client's job limits"}
 }
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": MessageErrorBody, "description": "Job database or queue unreachable"}

@@ -8,7 +8,9 @@ plain ``def`` dependency would cost a thread-pool hop on every request.
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPBearer
 
+from service.api.security import check_api_key
 from service.config import Settings
 from service.divergences.inputs import Limits
 from service.jobs.runtime import Jobs
@@ -43,3 +45,19 @@ async def get_jobs(request: Request) -> Jobs:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
+
+
+async def require_api_key(
+    request: Request,
+    settings: SettingsDep,
+    _bearer: Annotated[object, Depends(HTTPBearer(auto_error=False))],
+    _header: Annotated[object, Depends(APIKeyHeader(name="X-API-Key", auto_error=False))],
+) -> None:
+    """A valid API key, when ``DIVERGENCE_API_KEYS`` is set (documented as both schemes)."""
+    check_api_key(request, settings)
+
+
+async def require_api_key_for_divergences(request: Request, settings: SettingsDep) -> None:
+    """A valid API key on the divergence endpoints, when the settings ask for one there."""
+    if settings.require_key_for_divergences:
+        check_api_key(request, settings)

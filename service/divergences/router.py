@@ -5,11 +5,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from service.api.deps import LimitsDep
+from service.api.deps import LimitsDep, require_api_key_for_divergences
 from service.api.json_body import ModelBodyRoute
 from service.api.metrics import ROWS_SCORED
 from service.divergences import schemas
@@ -18,7 +18,11 @@ from service.divergences.inputs import Limits
 from service.divergences.scoring import Backend, Scores, score, score_gaussians, unit_name
 from service.errors import InvalidInput
 
-router = APIRouter(route_class=ModelBodyRoute, tags=["divergences"])
+router = APIRouter(
+    route_class=ModelBodyRoute,
+    tags=["divergences"],
+    dependencies=[Depends(require_api_key_for_divergences)],
+)
 
 # Scoring fewer numbers than this in numpy takes tens of microseconds: it runs on the event
 # loop, sparing a thread-pool hop that would cost more than the work. Larger bodies are

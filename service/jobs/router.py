@@ -1,25 +1,39 @@
 """Routes of the jobs: submit, follow, list, cancel, and the report for people."""
 
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from service.api.deps import JobsDep, SettingsDep
+from service.api.deps import JobsDep, SettingsDep, require_api_key
 from service.api.json_body import ModelBodyRoute
+from service.api.security import client_identity
+from service.config import Settings
 from service.errors import (
     NOT_FOUND,
+    TOO_MANY,
+    UNAUTHORIZED,
     UNAVAILABLE,
     Conflict,
     InvalidInput,
     MessageErrorBody,
     NotFound,
+    TooManyRequests,
     Unavailable,
 )
 from service.jobs import report, schemas
+from service.jobs.runtime import Jobs
 from service.jobs.store import CANCELLED, FINISHED, Job
 
-router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=ModelBodyRoute)
+router = APIRouter(
+    prefix="/jobs",
+    tags=["jobs"],
+    route_class=ModelBodyRoute,
+    dependencies=[Depends(require_api_key)],
+    responses=UNAUTHORIZED,
+)
 
 JobId = Annotated[str, Path(description="The job's id, as POST /jobs answered it.")]
 
@@ -51,15 +65,37 @@ def _job(jobs: JobsDep, job_id: str) -> Job:
     return job
 
 
+def _check_client_limits(jobs: Jobs, settings: Settings, client: str) -> None:
+    """429 when ``client`` submitted too many jobs this minute or has too many queued."""
+    recent, oldest, queued = jobs.store.client_usage(client, timedelta(minutes=1))
+    if recent >= settings.job_submissions_per_minute and oldest is not None:
+        wait = 60 - (datetime.now(UTC) - oldest).total_seconds()
+        raise TooManyRequests(
+            f"at most {settings.job_submissions_per_minute} jobs a minute per client; "
+            f"try again in {math.ceil(max(wait, 1))} s",
+            math.ceil(max(wait, 1)),
+        )
+    if queued >= settings.max_queued_jobs_per_client:
+        raise TooManyRequests(
+            f"{queued} of your jobs are waiting in the queue (at most "
+            f"{settings.max_queued_jobs_per_client}); wait for one to start, or cancel one",
+            30,
+        )
+
+
 @router.post(
     "",
     status_code=202,
     response_model=schemas.JobRead,
     summary="Queue an experiment",
-    responses=UNAVAILABLE,
+    responses={**UNAVAILABLE, **TOO_MANY},
 )
 def submit_job(
-    body: schemas.JobCreate, jobs: JobsDep, settings: SettingsDep, response: Response
+    body: schemas.JobCreate,
+    jobs: JobsDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
 ) -> schemas.JobRead:
     """Queue an experiment; answers at once with the job and its URL (Location)."""
     for field, value, limit in (
@@ -73,7 +109,9 @@ def submit_job(
                 f"{field} is {value}; this service allows at most {limit}",
                 "less_than_equal",
             )
-    job = jobs.store.create(body.experiment, body.model_dump(exclude={"experiment"}))
+    client = client_identity(request)
+    _check_client_limits(jobs, settings, client)
+    job = jobs.store.create(body.experiment, body.model_dump(exclude={"experiment"}), client)
     try:
         jobs.queue.submit(job.id)
     except Exception as error:

@@ -64,6 +64,7 @@ class Job(Base):
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     results: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    client: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 def _in_utc(job: Job) -> Job:
@@ -119,9 +120,10 @@ class JobStore:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def create(self, experiment: str, parameters: dict[str, Any]) -> Job:
+    def create(self, experiment: str, parameters: dict[str, Any], client: str | None = None) -> Job:
         """A new queued job with an unguessable id."""
         job = Job(
+            client=client,
             id=uuid.uuid4().hex,
             experiment=experiment,
             parameters=parameters,
@@ -261,6 +263,25 @@ class JobStore:
     def queued_ids(self) -> list[str]:
         with self._session() as session:
             return list(session.scalars(select(Job.id).where(Job.status == QUEUED)))
+
+    def client_usage(self, client: str, window: timedelta) -> tuple[int, datetime | None, int]:
+        """Jobs ``client`` submitted within ``window`` (and the oldest one's time), and how
+        many of its jobs wait in the queue."""
+        since = now() - window
+        recent = (Job.client == client) & (Job.created_at >= since)
+        with self._session() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(Job.created_at)).where(recent)
+            ).one()
+            queued = (
+                session.scalar(
+                    select(func.count()).where(Job.client == client, Job.status == QUEUED)
+                )
+                or 0
+            )
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest, int(queued)
 
     def oldest_heartbeat(self) -> datetime | None:
         """The stalest heartbeat among running jobs (None when none runs)."""
