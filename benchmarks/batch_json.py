@@ -42,7 +42,7 @@ from _harness import (
     wait_for_tensorflow,
 )
 
-from service.api.deps import get_limits
+from service.api.deps import limits_from
 from service.config import Settings
 from service.divergences import formulas, router, schemas
 
@@ -113,7 +113,7 @@ def main() -> None:
     data = orjson.loads(body)
     p, q = np.array(data["p"]), np.array(data["q"])
     request = schemas.KLBatchRequest.model_validate_json(body)
-    limits = get_limits(Settings())
+    limits = limits_from(Settings())
     router.kl_batch(request, limits)  # traces the TensorFlow kernel once
     answer = router.kl_batch(request, limits)
     expected = formulas.kl(p, q)
