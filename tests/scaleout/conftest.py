@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import redis
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, jobs_env
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -61,3 +61,25 @@ def start_worker(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"worker did not start: {log.read_text()}")
+
+
+@pytest.fixture
+def scaled_env(
+    tmp_path: Path, tiny_cifar: Path, database_url: str, queue_url: str
+) -> dict[str, str]:
+    """Settings of a scaled-out process: jobs in PostgreSQL, queue on Redis, no embedded
+    worker (workers are processes of their own)."""
+    return {
+        **jobs_env(tmp_path / "data", tiny_cifar),
+        "DIVERGENCE_DATABASE_URL": database_url,
+        "DIVERGENCE_QUEUE_URL": queue_url,
+        "DIVERGENCE_EMBEDDED_WORKER": "false",
+    }
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -1,34 +1,20 @@
 """Two API processes and two workers share one Redis queue and one PostgreSQL database."""
 
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import jobs_env, start_server, stop_server
+from tests.conftest import start_server, stop_server
 from tests.jobs.helpers import QUICK, finished, submit, wait_for
-from tests.scaleout.conftest import start_worker
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+from tests.scaleout.conftest import start_worker, stop_process
 
 
 def test_jobs_through_either_api_run_exactly_once_on_shared_redis_and_postgres(
-    tmp_path: Path, tiny_cifar: Path, database_url: str, queue_url: str
+    tmp_path: Path, scaled_env: dict[str, str]
 ) -> None:
-    env = {
-        **jobs_env(tmp_path / "data", tiny_cifar),
-        "DIVERGENCE_DATABASE_URL": database_url,
-        "DIVERGENCE_QUEUE_URL": queue_url,
-        "DIVERGENCE_EMBEDDED_WORKER": "false",
-    }
+    env = scaled_env
     apis = [start_server(tmp_path, env=env) for _ in range(2)]
     workers = [start_worker(tmp_path, env) for _ in range(2)]
     try:
@@ -54,20 +40,15 @@ def test_jobs_through_either_api_run_exactly_once_on_shared_redis_and_postgres(
             client.close()
     finally:
         for process, _ in workers:
-            stop(process)
+            stop_process(process)
         for api in apis:
             stop_server(api)
 
 
 def test_a_worker_killed_mid_job_is_failed_by_another_worker_within_a_bounded_time(
-    tmp_path: Path, tiny_cifar: Path, database_url: str, queue_url: str
+    tmp_path: Path, scaled_env: dict[str, str]
 ) -> None:
-    env = {
-        **jobs_env(tmp_path / "data", tiny_cifar),
-        "DIVERGENCE_DATABASE_URL": database_url,
-        "DIVERGENCE_QUEUE_URL": queue_url,
-        "DIVERGENCE_EMBEDDED_WORKER": "false",
-    }
+    env = scaled_env
     api = start_server(tmp_path, env=env)
     first, first_log = start_worker(tmp_path, env)
     second = None
@@ -87,6 +68,6 @@ def test_a_worker_killed_mid_job_is_failed_by_another_worker_within_a_bounded_ti
             assert wait_for(client, after["id"], finished)["status"] == "succeeded"
     finally:
         if second is not None:
-            stop(second)
+            stop_process(second)
         stop_server(api)
     assert "training in process" in first_log.read_text()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import jobs_env, start_server, stop_server
+from tests.conftest import start_server, stop_server
 from tests.jobs.helpers import finished, submit, wait_for
 from tests.scaleout.conftest import start_worker
 
@@ -42,14 +42,9 @@ def test_the_api_finishes_a_request_in_flight_when_terminated(tmp_path: Path) ->
 
 
 def test_a_terminated_worker_hands_its_job_back_and_another_worker_finishes_it(
-    tmp_path: Path, tiny_cifar: Path, database_url: str, queue_url: str
+    tmp_path: Path, scaled_env: dict[str, str]
 ) -> None:
-    env = {
-        **jobs_env(tmp_path / "data", tiny_cifar),
-        "DIVERGENCE_DATABASE_URL": database_url,
-        "DIVERGENCE_QUEUE_URL": queue_url,
-        "DIVERGENCE_EMBEDDED_WORKER": "false",
-    }
+    env = scaled_env
     api = start_server(tmp_path, env=env)
     first, _ = start_worker(tmp_path, env)
     second = None
