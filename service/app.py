@@ -21,7 +21,7 @@ from service.config import Settings, get_settings
 from service.divergences import router as divergences
 from service.errors import install_error_handlers
 from service.jobs import router as jobs
-from service.jobs.runtime import start_jobs
+from service.jobs.runtime import Jobs, JobsConnector
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.warm_tensorflow:
         threading.Thread(target=warm_tensorflow, name="warm-tensorflow", daemon=True).start()
-    app.state.jobs = start_jobs(settings, with_worker=settings.embedded_worker)
-    collector = JobsCollector(app.state.jobs)
-    REGISTRY.register(collector)
+    collectors: list[JobsCollector] = []
+
+    def register_metrics(jobs: Jobs) -> None:
+        collectors.append(JobsCollector(jobs))
+        REGISTRY.register(collectors[-1])
+
+    connector = JobsConnector(
+        settings, with_worker=settings.embedded_worker, on_ready=register_metrics
+    )
+    app.state.jobs_connector = connector
+    connector.start()
     try:
         yield
     finally:
-        REGISTRY.unregister(collector)
-        app.state.jobs.close()
+        for collector in collectors:
+            REGISTRY.unregister(collector)
+        connector.close()
 
 
 def _operation_id(route: APIRoute) -> str:

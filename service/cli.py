@@ -50,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from service.config import get_settings
-    from service.jobs.runtime import start_jobs
+    from service.jobs.runtime import JobsConnector
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -58,9 +58,10 @@ def _worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    jobs = start_jobs(get_settings(), with_worker=True)
+    connector = JobsConnector(get_settings(), with_worker=True)
+    connector.start()
     stop.wait()
-    jobs.close()
+    connector.close()
     return 0
 
 

@@ -13,7 +13,8 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from service.api.security import check_api_key
 from service.config import Settings
 from service.divergences.inputs import Limits
-from service.jobs.runtime import Jobs
+from service.errors import Unavailable
+from service.jobs.runtime import Jobs, JobsConnector
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -37,9 +38,11 @@ async def get_limits(request: Request) -> Limits:
 
 
 async def get_jobs(request: Request) -> Jobs:
-    """The job store and queue the app opened at start-up."""
-    jobs: Jobs = request.app.state.jobs
-    return jobs
+    """The job store and queue, or 503 with the reason while they cannot be opened."""
+    connector: JobsConnector = request.app.state.jobs_connector
+    if connector.jobs is None:
+        raise Unavailable(f"jobs are unavailable ({connector.error}); retrying: try again shortly")
+    return connector.jobs
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

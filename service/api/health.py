@@ -2,11 +2,11 @@
 
 from collections.abc import Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from service.api.deps import JobsDep
+from service.jobs.runtime import JobsConnector
 
 router = APIRouter(tags=["operations"])
 
@@ -40,9 +40,14 @@ def _check(probe: Callable[[], object]) -> str:
     summary="Readiness",
     responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
 )
-def readyz(jobs: JobsDep) -> JSONResponse:
+def readyz(request: Request) -> JSONResponse:
     """200 when the job database and the queue answer; 503 naming the one that does not."""
-    checks = {"database": _check(jobs.store.ping), "queue": _check(jobs.queue.depth)}
+    connector: JobsConnector = request.app.state.jobs_connector
+    jobs = connector.jobs
+    if jobs is None:
+        checks = {"jobs": f"unavailable: {connector.error}"}
+    else:
+        checks = {"database": _check(jobs.store.ping), "queue": _check(jobs.queue.depth)}
     ready = all(v == "ok" for v in checks.values())
     body = Readiness(status="ready" if ready else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
