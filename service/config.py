@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     cancel_grace_seconds: float = Field(
         10.0, ge=0, description="After SIGTERM, how long a cancelled training may take to stop."
     )
+    training_nice: int = Field(
+        10, ge=0, le=19, description="Niceness of training processes: the API keeps its CPU."
+    )
     max_epochs: int = Field(200, gt=0, description="Largest epochs a job may ask for.")
     max_runs: int = Field(10, gt=0, description="Largest runs per loss a job may ask for.")
     max_train_batch_size: int = Field(4096, gt=0, description="Largest training batch size.")

@@ -75,6 +75,7 @@ class JobRunner:
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"{job_id}.log"
         request = {
+            "nice": self.settings.training_nice,
             "params": job.parameters,
             "cifar10_dir": (str(self.settings.cifar10_dir) if self.settings.cifar10_dir else None),
         }

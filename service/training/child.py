@@ -1,6 +1,6 @@
 """The training process the worker starts for a job: ``python -m service.training.child``.
 
-It reads ``{"params": {...}, "cifar10_dir": str | null}`` on stdin and writes one JSON
+It reads ``{"params": {...}, "cifar10_dir": str | null, "nice": int}`` on stdin and writes one JSON
 event per line on stdout (see :mod:`service.training.experiment`), ending with
 ``{"event": "done", "results": {...}}`` or ``{"event": "error", "message": ...}`` (exit
 status 2). Anything else printed (TensorFlow's logs) goes to stderr, never among events.
@@ -34,6 +34,8 @@ def main() -> int:
         events.write(json.dumps(_finite(event), allow_nan=False) + "\n")
 
     request = json.loads(sys.stdin.read())
+    # Training yields the CPU to the API and other latency-sensitive work on the machine.
+    os.nice(int(request.get("nice", 0)))
     from service.training.data import DataError
     from service.training.experiment import run_experiment
     from service.training.params import ExperimentParams
