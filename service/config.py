@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Service settings; every field is read from ``DIVERGENCE_<FIELD NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="DIVERGENCE_", frozen=True)
+    # An empty variable counts as unset (DIVERGENCE_CIFAR10_DIR= means: use Keras).
+    model_config = SettingsConfigDict(env_prefix="DIVERGENCE_", frozen=True, env_ignore_empty=True)
 
     max_body_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest request body.")
     max_vector_length: int = Field(1_000_000, gt=0, description="Most elements in one vector.")
