@@ -18,9 +18,11 @@ from typing import Any
 import pydantic_core
 from anyio import to_thread
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
+from service.api.arrow import ARROW_STREAM, read_arrow
 from service.errors import BODY_ERROR_RESPONSES, UnsupportedMediaType
 
 # Bodies larger than this are parsed off the event loop.
@@ -73,10 +75,39 @@ class _ModelJSONRequest(Request):
         return self._json
 
 
+def _query_value(text: str) -> Any:
+    try:
+        return json.loads(text)  # 2, 1e-7, true ...
+    except ValueError:
+        return text  # e, keras ...
+
+
+def _from_arrow(model: type[BaseModel], body: bytes, query: dict[str, str]) -> BaseModel:
+    """The route's body model from an Arrow stream (p, q) and the query's options."""
+    p, q = read_arrow(body)
+    options = {name: _query_value(value) for name, value in query.items()}
+    placeholder = {"p": [[1.0]], "q": [1.0]}
+    try:
+        checked = model.model_validate({**options, **placeholder})
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None
+    return checked.model_copy(update={"p": p, "q": q})
+
+
+def _accepts_arrow(route: APIRoute) -> bool:
+    content = (route.openapi_extra or {}).get("requestBody", {}).get("content", {})
+    return ARROW_STREAM in content
+
+
 class ModelBodyRoute(APIRoute):
     """An APIRoute whose single pydantic body is parsed by pydantic from the raw bytes.
 
     Routes with a body also document the answers every body can get: 413, 415 and 422.
+    A route that lists ``application/vnd.apache.arrow.stream`` among its request body's
+    content types in ``openapi_extra`` also takes Arrow bodies (:mod:`service.api.arrow`),
+    read into the same model with numpy arrays in place of the lists.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -90,12 +121,27 @@ class ModelBodyRoute(APIRoute):
         model = body.field_info.annotation if body is not None else None
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return handler
-        request_class = type(f"{model.__name__}JSONRequest", (_ModelJSONRequest,), {"model": model})
+        json_request = type(f"{model.__name__}JSONRequest", (_ModelJSONRequest,), {"model": model})
+        accepted = ["application/json", *([ARROW_STREAM] if _accepts_arrow(self) else [])]
 
         async def route_handler(request: Request) -> Response:
             content_type = request.headers.get("content-type")
-            if not _is_json(content_type):
-                raise UnsupportedMediaType(content_type, ["application/json"])
-            return await handler(request_class(request.scope, request.receive))
+            if _is_json(content_type):
+                return await handler(json_request(request.scope, request.receive))
+            if ARROW_STREAM in accepted and (content_type or "").startswith(ARROW_STREAM):
+                body = await request.body()
+                query = dict(request.query_params)
+                parsed = await to_thread.run_sync(_from_arrow, model, body, query)
+                # FastAPI reads a body it takes for JSON through request.json(): this
+                # request answers that call with the model already built from the stream.
+                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+                scope = {
+                    **request.scope,
+                    "headers": [*headers, (b"content-type", b"application/json")],
+                }
+                arrow_request = json_request(scope, request.receive)
+                arrow_request._body, arrow_request._json = body, parsed
+                return await handler(arrow_request)
+            raise UnsupportedMediaType(content_type, accepted)
 
         return route_handler

@@ -5,10 +5,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from service.api.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow, write_arrow
 from service.api.deps import LimitsDep, require_api_key_for_divergences
 from service.api.json_body import ModelBodyRoute
 from service.api.metrics import ROWS_SCORED
@@ -65,6 +66,25 @@ def _divergence(name: str) -> Divergence:
         raise InvalidInput(
             ("path", "name"), f"unknown divergence {name!r}; known: {known}", "enum"
         ) from None
+
+
+AcceptHeader = Annotated[
+    str | None,
+    Header(description=f"{ARROW_STREAM} for an Arrow IPC stream answer; JSON otherwise."),
+]
+ARROW_IN_AND_OUT: dict[str, Any] = {
+    "openapi_extra": {"requestBody": {"content": {ARROW_STREAM: ARROW_BODY_DOC}}},
+    "responses": {
+        200: {
+            "content": {ARROW_STREAM: ARROW_BODY_DOC},
+            "description": "The values per row, as JSON or as an Arrow table.",
+        }
+    },
+}
+
+
+def _arrow_answer(column: str, scores: Scores) -> Response:
+    return Response(write_arrow(column, scores.values, scores.infinite_at), media_type=ARROW_STREAM)
 
 
 def _or_none(value: float) -> float | None:
@@ -161,11 +181,22 @@ def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
 
 
 @router.post(
-    "/kl/batch", response_model=schemas.KLBatchResponse, summary="KL divergence, row by row"
+    "/kl/batch",
+    response_model=schemas.KLBatchResponse,
+    summary="KL divergence, row by row",
+    **ARROW_IN_AND_OUT,
 )
-def kl_batch(body: schemas.KLBatchRequest, limits: LimitsDep) -> schemas.KLBatchResponse:
-    """KL(p_i || q_i) for every row, vectorised on TensorFlow, float64."""
+def kl_batch(
+    body: schemas.KLBatchRequest, limits: LimitsDep, accept: AcceptHeader = None
+) -> schemas.KLBatchResponse | Response:
+    """KL(p_i || q_i) for every row, vectorised on TensorFlow, float64.
+
+    The body may also be an Arrow IPC stream (options as query parameters), and the answer
+    is one when asked for with ``Accept: application/vnd.apache.arrow.stream``.
+    """
     scores = _score(DIVERGENCES["kl"], body, limits, "tensorflow")
+    if wants_arrow(accept):
+        return _arrow_answer("kl", scores)
     values, finite, at = _rows(scores)
     return schemas.KLBatchResponse(
         kl=values, finite=finite, infinite_at=at, unit=scores.unit, summary=_summary(scores)
@@ -214,13 +245,22 @@ def divergence(
     "/divergences/{name}/batch",
     response_model=schemas.DivergenceBatchResponse,
     summary="One divergence, row by row",
+    **ARROW_IN_AND_OUT,
 )
 def divergence_batch(
-    name: DivergenceName, body: schemas.DivergenceBatchRequest, limits: LimitsDep
-) -> schemas.DivergenceBatchResponse:
-    """One divergence of the family for every row, vectorised on TensorFlow, float64."""
+    name: DivergenceName,
+    body: schemas.DivergenceBatchRequest,
+    limits: LimitsDep,
+    accept: AcceptHeader = None,
+) -> schemas.DivergenceBatchResponse | Response:
+    """One divergence of the family for every row, vectorised on TensorFlow, float64.
+
+    Arrow IPC stream bodies and answers as for /kl/batch.
+    """
     d = _divergence(name)
     scores = _score(d, body, limits, "tensorflow")
+    if wants_arrow(accept):
+        return _arrow_answer("value", scores)
     values, finite, at = _rows(scores)
     return schemas.DivergenceBatchResponse(
         divergence=d.name,
