@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     sum_tolerance: float = Field(
         1e-6, gt=0, lt=1, description="How far from 1 a vector's sum may be without normalize."
     )
+    stream_chunk_rows: int = Field(
+        4096, gt=0, description="Rows of an NDJSON stream scored together (bounds memory)."
+    )
     warm_tensorflow: bool = Field(
         True, description="Import TensorFlow at start-up, off the request path."
     )

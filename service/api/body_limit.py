@@ -24,7 +24,8 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # NDJSON streams are read a chunk at a time (lines have their own limit).
+        if scope["type"] != "http" or scope["path"].endswith("/stream"):
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")

@@ -13,7 +13,7 @@ import email.message
 import json
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic_core
 from anyio import to_thread
@@ -82,17 +82,26 @@ def _query_value(text: str) -> Any:
         return text  # e, keras ...
 
 
-def _from_arrow(model: type[BaseModel], body: bytes, query: dict[str, str]) -> BaseModel:
-    """The route's body model from an Arrow stream (p, q) and the query's options."""
-    p, q = read_arrow(body)
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def options_from_query(model: type[Model], query: dict[str, str], **placeholders: Any) -> Model:
+    """``model`` validated from query parameters (``?base=2&normalize=true``), for bodies
+    that are not JSON; ``placeholders`` fill the fields the body brings. Errors name
+    ``["query", <parameter>]``."""
     options = {name: _query_value(value) for name, value in query.items()}
-    placeholder = {"p": [[1.0]], "q": [1.0]}
     try:
-        checked = model.model_validate({**options, **placeholder})
+        return model.model_validate({**options, **placeholders})
     except ValidationError as error:
         raise RequestValidationError(
             [{**e, "loc": ("query", *e["loc"])} for e in error.errors(include_url=False)]
         ) from None
+
+
+def _from_arrow(model: type[BaseModel], body: bytes, query: dict[str, str]) -> BaseModel:
+    """The route's body model from an Arrow stream (p, q) and the query's options."""
+    p, q = read_arrow(body)
+    checked = options_from_query(model, query, p=[[1.0]], q=[1.0])
     return checked.model_copy(update={"p": p, "q": q})
 
 

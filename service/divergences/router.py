@@ -5,19 +5,28 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
-from fastapi import APIRouter, Depends, Header, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from service.api.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow, write_arrow
 from service.api.deps import LimitsDep, require_api_key_for_divergences
-from service.api.json_body import ModelBodyRoute
+from service.api.json_body import ModelBodyRoute, options_from_query
 from service.api.metrics import ROWS_SCORED
+from service.api.ndjson import NDJSON, DuplexStreamingResponse, scored_lines
+from service.config import Settings
 from service.divergences import schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.inputs import Limits
 from service.divergences.scoring import Backend, Scores, score, score_gaussians, unit_name
-from service.errors import InvalidInput
+from service.divergences.streaming import score_rows
+from service.errors import (
+    InvalidInput,
+    MessageErrorBody,
+    UnsupportedMediaType,
+    ValidationErrorBody,
+)
 
 router = APIRouter(
     route_class=ModelBodyRoute,
@@ -298,3 +307,64 @@ def kl_gaussian_batch(
     return schemas.GaussianKLBatchResponse(
         kl=values, finite=finite, unit=scores.unit, summary=_summary(scores)
     )
+
+
+STREAM_DOC: dict[str, Any] = {
+    "openapi_extra": {
+        "requestBody": {"required": True, "content": {NDJSON: schemas.STREAM_ROW_DOC}}
+    },
+    "response_class": DuplexStreamingResponse,
+    "responses": {
+        200: {
+            "content": {NDJSON: {"schema": {"type": "string"}}},
+            "description": "One JSON object per input row, in order, as they are scored; "
+            'a row that breaks the contract ends the stream with {"error": {...}}.',
+        },
+        415: {"model": MessageErrorBody, "description": "Body is not NDJSON"},
+        422: {"model": ValidationErrorBody, "description": "Invalid query options"},
+    },
+}
+
+
+async def _stream(request: Request, divergence: Divergence, key: str) -> StreamingResponse:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith((NDJSON, "application/jsonl")):
+        raise UnsupportedMediaType(content_type or None, [NDJSON])
+    options = options_from_query(schemas.DivergenceRequest, dict(request.query_params), p=[1.0])
+    alpha = _checked_alpha(divergence, options.alpha)
+    settings: Settings = request.app.state.settings
+    limits: Limits = request.app.state.limits
+
+    async def score_chunk(rows: list[schemas.StreamRow]) -> list[dict[str, Any]]:
+        answers = await run_in_threadpool(score_rows, divergence, rows, options, limits, alpha, key)
+        ROWS_SCORED.labels(divergence.name, "tensorflow").inc(len(rows))
+        return answers
+
+    lines = scored_lines(
+        request.stream(),
+        schemas.StreamRow,
+        score_chunk,
+        chunk_rows=settings.stream_chunk_rows,
+        max_line_bytes=settings.max_body_bytes,
+    )
+    return DuplexStreamingResponse(lines, media_type=NDJSON)
+
+
+@router.post("/kl/stream", summary="KL divergence of a stream of rows (NDJSON)", **STREAM_DOC)
+async def kl_stream(request: Request) -> StreamingResponse:
+    """KL for each NDJSON line {"p", "q"}, answered line by line as chunks are scored.
+
+    Options as query parameters (base, mode, epsilon, normalize); memory is bounded by a
+    chunk of rows, so a stream may be far larger than one request body.
+    """
+    return await _stream(request, DIVERGENCES["kl"], "kl")
+
+
+@router.post(
+    "/divergences/{name}/stream",
+    summary="One divergence of a stream of rows (NDJSON)",
+    **STREAM_DOC,
+)
+async def divergence_stream(name: DivergenceName, request: Request) -> StreamingResponse:
+    """One divergence for each NDJSON line, answered line by line (see /kl/stream)."""
+    return await _stream(request, _divergence(name), "value")

@@ -220,3 +220,27 @@ class GaussianKLBatchResponse(BaseModel):
     finite: list[bool]
     unit: str
     summary: BatchSummary
+
+
+class StreamRow(BaseModel):
+    """One line of an NDJSON stream: a pair (q is not needed for entropy)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p: Vector
+    q: Vector | None = None
+
+
+STREAM_ROW_DOC: dict[str, Any] = {
+    "schema": {
+        "type": "object",
+        "description": 'One JSON object per line: {"p": [...], "q": [...]}.',
+        "properties": {
+            "p": {"type": "array", "items": {"type": "number", "minimum": 0}},
+            "q": {"type": "array", "items": {"type": "number", "minimum": 0}},
+        },
+        "required": ["p"],
+    },
+    "example": '{"p": [0.1, 0.4, 0.5], "q": [0.8, 0.15, 0.05]}\n'
+    '{"p": [0.5, 0.5], "q": [0.9, 0.1]}\n',
+}
