@@ -20,6 +20,7 @@ from service.api.observability import RequestObserver
 from service.config import Settings, get_settings
 from service.divergences import router as divergences
 from service.errors import install_error_handlers
+from service.interop import v2
 from service.jobs import router as jobs
 from service.jobs.runtime import Jobs, JobsConnector
 
@@ -99,4 +100,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(divergences.router)
     app.include_router(jobs.router)
+    app.include_router(v2.router)
     return app

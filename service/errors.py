@@ -5,6 +5,7 @@ Every client error is answered as FastAPI answers a 422: ``{"detail": [{"type", 
 ``{"detail": "<reason>"}`` for errors about the request as a whole (404, 413, 415).
 """
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,7 +69,12 @@ def _public_error(error: dict[str, Any]) -> dict[str, Any]:
     if error["type"] == "json_invalid":
         public["msg"] += f": {error.get('ctx', {}).get('error', 'not valid JSON')}"
     value = error.get("input")
-    if isinstance(value, int | float | bool | None) or (isinstance(value, str) and len(value) < 80):
+    # JSON has no NaN or Infinity: a non-finite input is not echoed (msg says what it was).
+    finite = not isinstance(value, float) or math.isfinite(value)
+    small = isinstance(value, int | float | bool | None) and (
+        not isinstance(value, int) or abs(value) < 10**15
+    )
+    if (small and finite) or (isinstance(value, str) and len(value) < 80):
         public["input"] = value
     return public
 
@@ -193,4 +199,22 @@ TOO_MANY: dict[int | str, dict[str, Any]] = {
 }
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": MessageErrorBody, "description": "Job database or queue unreachable"}
+}
+
+
+def _json_error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/MessageErrorBody"}}
+        },
+    }
+
+
+# For routes whose own answers are not JSON (the HTML report, the PNG curves): their errors
+# still are, and a model would be documented in the route's media type.
+JSON_ERRORS_OF_NON_JSON_ROUTES: dict[int | str, dict[str, Any]] = {
+    401: _json_error("API key missing or not valid"),
+    404: _json_error("No such job"),
+    503: _json_error("Job database or queue unreachable"),
 }

@@ -16,6 +16,11 @@ def _too_large(size: str, limit: int) -> str:
     return f"Request body too large: {size} bytes, over the limit of {limit}"
 
 
+def _error(path: str, message: str) -> dict[str, str]:
+    """Open Inference Protocol (/v2/) clients read ``{"error": ...}``; the rest ``{"detail"}``."""
+    return {"error": message} if path.startswith("/v2/") else {"detail": message}
+
+
 class BodySizeLimit:
     """Pure ASGI middleware: 413 for a request body longer than ``max_bytes``."""
 
@@ -30,7 +35,8 @@ class BodySizeLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            response = JSONResponse({"detail": _too_large(declared, self.max_bytes)}, 413)
+            message = _too_large(declared, self.max_bytes)
+            response = JSONResponse(_error(scope["path"], message), 413)
             await response(scope, receive, send)
             return
         received = 0

@@ -21,7 +21,10 @@ def _log_base(value: object) -> float | str:
     if value == "e":
         return "e"
     if isinstance(value, int | float) and not isinstance(value, bool):
-        base = float(value)
+        try:
+            base = float(value)
+        except OverflowError:  # an integer literal beyond float64
+            base = math.inf
         if math.isfinite(base) and base > 0 and base != 1:
             return base
     raise ValueError(f'base must be "e" or a positive number other than 1; got {value!r}')
@@ -44,9 +47,9 @@ _Q: Any = [0.8, 0.15, 0.05]
 
 
 class Options(BaseModel):
-    """Options every divergence endpoint takes."""
+    """Options every divergence endpoint takes (strict: no numbers as strings or booleans)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     base: Base = "e"
     mode: Mode = Field(
@@ -84,6 +87,8 @@ class KLBatchRequest(Options):
 
 
 class Alpha(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     alpha: float | None = Field(
         None,
         ge=0,
@@ -174,7 +179,7 @@ RealMatrix = Annotated[list[RealVector], Field(min_length=1)]
 
 
 class GaussianOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     base: Base = "e"
 

@@ -1,6 +1,7 @@
 """Routes of the jobs: submit, follow, list, cancel, and the report for people."""
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from service.api.json_body import ModelBodyRoute
 from service.api.security import client_identity
 from service.config import Settings
 from service.errors import (
+    JSON_ERRORS_OF_NON_JSON_ROUTES,
     NOT_FOUND,
     TOO_MANY,
     UNAUTHORIZED,
@@ -35,6 +37,7 @@ router = APIRouter(
     responses=UNAUTHORIZED,
 )
 
+JOB_ID = re.compile(r"[0-9a-f]{32}")
 JobId = Annotated[str, Path(description="The job's id, as POST /jobs answered it.")]
 
 
@@ -59,7 +62,9 @@ def _read(job: Job) -> schemas.JobRead:
 
 
 def _job(jobs: JobsDep, job_id: str) -> Job:
-    job = jobs.store.get(job_id)
+    # Ids are 32 hex digits; anything else (a NUL, which PostgreSQL text cannot hold) is
+    # unknown without asking the database.
+    job = jobs.store.get(job_id) if JOB_ID.fullmatch(job_id) else None
     if job is None:
         raise NotFound(f"no job with id {job_id!r}")
     return job
@@ -129,7 +134,7 @@ def list_jobs(
     jobs: JobsDep,
     status: Annotated[schemas.Status | None, Query(description="Only jobs in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> schemas.JobList:
     """Jobs, newest first, optionally of one status, a page at a time."""
     records, total = jobs.store.page(status=status, limit=limit, offset=offset)
@@ -174,7 +179,7 @@ def cancel_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
     "/{job_id}/report",
     response_class=HTMLResponse,
     summary="The job's report page",
-    responses={**NOT_FOUND, **UNAVAILABLE},
+    responses=JSON_ERRORS_OF_NON_JSON_ROUTES,
 )
 def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
     """An HTML page for people: parameters, summary table, learning curves."""
@@ -189,8 +194,7 @@ def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
     summary="A learning-curve picture",
     responses={
         200: {"content": {"image/png": {}}, "description": "A PNG picture."},
-        **NOT_FOUND,
-        **UNAVAILABLE,
+        **JSON_ERRORS_OF_NON_JSON_ROUTES,
     },
 )
 def job_curves(

@@ -11,7 +11,7 @@ EXPERIMENT = "kl-vs-ce-cifar10"
 class ExperimentParams(BaseModel):
     """What one job trains: ``runs`` runs of the CNN per loss, then a test evaluation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     epochs: int = Field(25, ge=1, le=1000, description="Epochs per run.")
     batch_size: int = Field(250, ge=1, le=65536, description="Training batch size.")

@@ -1,0 +1,168 @@
+"""A divergence as a V2 model: its metadata, and one inference request read, scored
+(on TensorFlow, through the service's checks and limits) and answered. The protocol's
+routes and errors are in :mod:`service.interop.v2`, which documents the behaviour."""
+
+from typing import Any
+
+import numpy as np
+from fastapi import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.metrics import ROWS_SCORED
+from service.divergences.catalog import Divergence
+from service.divergences.inputs import Limits
+from service.divergences.scoring import score, unit_name
+from service.interop.v2_options import options_from
+from service.interop.v2_tensors import (
+    HEADER_LENGTH,
+    INPUT_TYPES,
+    TensorError,
+    V2InferenceResponse,
+    V2OutputTensor,
+    V2RequestedOutput,
+    V2TensorMetadata,
+    parse_request,
+    read_inputs,
+    write_outputs,
+)
+
+VERSION = "1"
+PLATFORM = "tensorflow"
+OCTET_STREAM = "application/octet-stream"
+
+
+class V2ModelMetadata(BaseModel):
+    """A model's versions, platform, inputs and outputs."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    name: str
+    versions: list[str]
+    platform: str
+    inputs: list[V2TensorMetadata]
+    outputs: list[V2TensorMetadata]
+    parameters: dict[str, Any] = Field(
+        description="The request parameters the model reads, each with its meaning."
+    )
+
+
+def output_name(divergence: Divergence) -> str:
+    return divergence.name.upper()
+
+
+def parameters_doc(divergence: Divergence) -> dict[str, str]:
+    doc = {"binary_data_output": "bool: outputs as binary tensor data unless one says not"}
+    if divergence.uses_base:
+        doc["base"] = '"e" (default), 2, 10 or any positive number other than 1'
+    doc |= {
+        "mode": '"exact" (default) or "keras" (clip both to [epsilon, 1] first)',
+        "epsilon": "keras' clipping floor, 0 < epsilon < 1 (default 1e-7)",
+        "normalize": "bool: scale each row (non-negative weights) to sum 1",
+    }
+    if "alpha" in divergence.parameters:
+        doc["alpha"] = "the order of the Renyi divergence, >= 0 (required)"
+    return doc
+
+
+def metadata(divergence: Divergence) -> V2ModelMetadata:
+    accepted = {"accepted_datatypes": list(INPUT_TYPES)}
+    inputs = [V2TensorMetadata(name="P", datatype="FP64", shape=[-1, -1], parameters=accepted)]
+    if divergence.needs_q:
+        inputs.append(
+            V2TensorMetadata(name="Q", datatype="FP64", shape=[-1, -1], parameters=accepted)
+        )
+    outputs = [
+        V2TensorMetadata(
+            name=output_name(divergence),
+            datatype="FP64",
+            shape=[-1],
+            parameters={"unit": unit_name(divergence, "e"), "title": divergence.title},
+        ),
+        V2TensorMetadata(name="FINITE", datatype="BOOL", shape=[-1]),
+        V2TensorMetadata(name="INFINITE_AT", datatype="INT64", shape=[-1]),
+    ]
+    return V2ModelMetadata(
+        name=divergence.name,
+        versions=[VERSION],
+        platform=PLATFORM,
+        inputs=inputs,
+        outputs=outputs,
+        parameters=parameters_doc(divergence),
+    )
+
+
+def split(body: bytes, declared: str | None) -> tuple[bytes, bytes]:
+    """The JSON header and the binary data after it."""
+    if declared is None:
+        return body, b""
+    if not declared.strip().isdigit() or int(declared) > len(body):
+        raise TensorError(
+            f"{HEADER_LENGTH} must be a byte count within the body's {len(body)} bytes; "
+            f"got {declared!r}"
+        )
+    return body[: int(declared)], body[int(declared) :]
+
+
+def infer(divergence: Divergence, body: bytes, declared: str | None, limits: Limits) -> Response:
+    """Read, score and answer one inference request (in a worker thread)."""
+    header, binary = split(body, declared)
+    request = parse_request(header)
+    options = options_from(request.parameters, divergence)
+    unknown = [t.name for t in request.inputs if t.name not in ("P", "Q")]
+    if unknown:
+        raise TensorError(f"unknown inputs {unknown}; {divergence.name} takes P and Q")
+    arrays = read_inputs(request, binary)
+    if "P" not in arrays or (divergence.needs_q and "Q" not in arrays):
+        raise TensorError(f"{divergence.name} needs inputs P and Q; got {sorted(arrays)}")
+    for name, array in arrays.items():
+        if array.ndim != 2:
+            raise TensorError(f"input {name!r} must have shape [rows, n]; got {list(array.shape)}")
+    if arrays["P"].shape[0] == 0:
+        raise TensorError("input 'P' has no rows")
+    scores = score(
+        divergence,
+        p=arrays["P"],
+        q=arrays.get("Q") if divergence.needs_q else None,
+        limits=limits,
+        backend="tensorflow",
+        **options,
+    )
+    ROWS_SCORED.labels(divergence.name, "tensorflow").inc(scores.values.size)
+    values = scores.values.reshape(-1)
+    computed = {
+        output_name(divergence): ("FP64", values),
+        "FINITE": ("BOOL", np.isfinite(values)),
+        "INFINITE_AT": ("INT64", scores.infinite_at.reshape(-1)),
+    }
+    every_binary = request.parameters.get("binary_data_output") is True
+    requested = request.outputs or [V2RequestedOutput(name=name) for name in computed]
+    outputs, tensors = [], []
+    for wanted_output in requested:
+        if wanted_output.name not in computed:
+            raise TensorError(
+                f"unknown output {wanted_output.name!r}; {divergence.name} gives "
+                f"{', '.join(computed)}"
+            )
+        unsupported = set(wanted_output.parameters) - {"binary_data"}
+        if unsupported:
+            raise TensorError(
+                f"output {wanted_output.name!r}: unsupported parameters {sorted(unsupported)} "
+                "(only binary_data is; no classification or shared memory)"
+            )
+        datatype, array = computed[wanted_output.name]
+        binary_out = wanted_output.parameters.get("binary_data", every_binary) is True
+        outputs.append(
+            V2OutputTensor(name=wanted_output.name, shape=[len(array)], datatype=datatype)
+        )
+        tensors.append((array, binary_out))
+    answer = V2InferenceResponse(
+        model_name=divergence.name,
+        model_version=VERSION,
+        id=request.id,
+        parameters={"unit": scores.unit},
+        outputs=outputs,
+    )
+    content, header_length = write_outputs(answer, tensors)
+    if header_length is None:
+        return Response(content, media_type="application/json")
+    return Response(content, media_type=OCTET_STREAM, headers={HEADER_LENGTH: str(header_length)})

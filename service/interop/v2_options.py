@@ -1,0 +1,71 @@
+"""The request ``parameters`` of a V2 inference request, as options of the scoring.
+
+The same rules as the service's JSON options (``service.divergences.schemas``): strict
+types (no numbers as strings, no booleans as numbers), so a V2 request and a batch request
+with the same options get the same values.
+"""
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from service.divergences.catalog import Divergence
+from service.interop.v2_tensors import TensorError
+
+# Parameters tritonclient or Triton may send that say nothing about the scoring.
+RESERVED = frozenset(
+    {"binary_data_output", "sequence_id", "sequence_start", "sequence_end", "priority"}
+    | {"timeout", "headers"}
+)
+RESERVED_PREFIX = "triton_"
+
+
+class V2Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    base: float | str = "e"
+    mode: Literal["exact", "keras"] = "exact"
+    epsilon: float = Field(1e-7, gt=0, lt=1)
+    normalize: bool = False
+    alpha: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+    @field_validator("base", mode="before")
+    @classmethod
+    def _log_base(cls, value: object) -> float | str:
+        if value == "e":
+            return "e"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            base = float(value) if abs(value) < 1e308 else math.inf
+            if math.isfinite(base) and base > 0 and base != 1:
+                return base
+        raise ValueError(f'base must be "e" or a positive number other than 1; got {value!r}')
+
+
+def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str, Any]:
+    """``score``'s keyword options from a request's ``parameters``; 400 on a bad one."""
+    given = {
+        key: value
+        for key, value in parameters.items()
+        if key not in RESERVED and not key.startswith(RESERVED_PREFIX)
+    }
+    try:
+        options = V2Options.model_validate(given)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        known = ", ".join(V2Options.model_fields)
+        if first["type"] == "extra_forbidden":
+            raise TensorError(f"unknown parameter {where!r}; the model reads {known}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise TensorError(f"parameter {where!r}: {message}") from None
+    alpha = options.alpha if "alpha" in divergence.parameters else None
+    if "alpha" in divergence.parameters and alpha is None:
+        raise TensorError(f"parameter 'alpha' is required for {divergence.name}")
+    return {
+        "base": options.base,
+        "mode": options.mode,
+        "epsilon": options.epsilon,
+        "normalize": options.normalize,
+        "alpha": alpha,
+    }

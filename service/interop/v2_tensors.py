@@ -1,0 +1,259 @@
+"""Tensors of the Open Inference Protocol (KServe V2 REST): the request and response
+models, reading input tensors (JSON data or the binary tensor data extension) and writing
+output tensors. The protocol itself (routes, models, errors) is in :mod:`service.interop.v2`.
+"""
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import pydantic_core
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+)
+
+# The header that says how many leading bytes of a body are its JSON part (binary tensor
+# data extension), as Triton and tritonclient spell it.
+HEADER_LENGTH = "Inference-Header-Content-Length"
+BINARY_SIZE = "binary_data_size"
+
+# Datatypes an input may have, and the little-endian numpy type of each.
+INPUT_TYPES: dict[str, np.dtype[Any]] = {"FP64": np.dtype("<f8"), "FP32": np.dtype("<f4")}
+OUTPUT_TYPES: dict[str, np.dtype[Any]] = {
+    "FP64": np.dtype("<f8"),
+    "BOOL": np.dtype("?"),
+    "INT64": np.dtype("<i8"),
+}
+
+# What a JSON FP64 tensor holds where the value is infinite (JSON has no Infinity).
+INFINITE_SENTINEL = float(np.finfo(np.float64).max)
+
+Parameter = bool | int | float | str
+
+
+class TensorError(Exception):
+    """The request breaks the protocol (answered 400 with ``{"error": message}``)."""
+
+
+class V2InputTensor(BaseModel):
+    """An input tensor: its data inline (flat or nested, row-major), or its byte length
+    in ``parameters.binary_data_size`` with the bytes after the JSON header."""
+
+    name: str
+    shape: list[StrictInt]
+    datatype: str
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    data: list[Any] | None = None
+
+
+class V2RequestedOutput(BaseModel):
+    """An output to return; ``parameters.binary_data: true`` returns it as raw bytes."""
+
+    name: str
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+
+
+_P: Any = [[0.1, 0.4, 0.5], [0.8, 0.15, 0.05]]
+_Q: Any = [0.8, 0.15, 0.05]
+
+
+class V2InferenceRequest(BaseModel):
+    """An inference request: inputs ``P`` (rows) and ``Q`` (one row, or one per P row)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "inputs": [
+                        {"name": "P", "shape": [2, 3], "datatype": "FP64", "data": _P},
+                        {"name": "Q", "shape": [1, 3], "datatype": "FP64", "data": _Q},
+                    ],
+                    "parameters": {"base": 2},
+                },
+            ]
+        },
+    )
+
+    id: str | None = None
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    inputs: list[V2InputTensor]
+    outputs: list[V2RequestedOutput] | None = None
+
+
+class V2TensorMetadata(BaseModel):
+    """A tensor a model takes or gives: name, datatype, shape (-1: any size)."""
+
+    name: str
+    datatype: str
+    shape: list[int]
+    parameters: dict[str, Any] | None = None
+
+
+class V2OutputTensor(BaseModel):
+    """An output tensor: data inline, or ``parameters.binary_data_size`` bytes after the
+    JSON header."""
+
+    name: str
+    shape: list[int]
+    datatype: Literal["FP64", "BOOL", "INT64"]
+    parameters: dict[str, Parameter] | None = None
+    data: list[float] | list[bool] | list[int] | None = None
+
+
+class V2InferenceResponse(BaseModel):
+    """An inference answer (its JSON part, when outputs are binary)."""
+
+    model_name: str
+    model_version: str
+    id: str | None = None
+    parameters: dict[str, Parameter] | None = None
+    outputs: list[V2OutputTensor]
+
+
+_FLAT = TypeAdapter(list[StrictFloat])
+_NESTED = TypeAdapter(list[list[StrictFloat]])
+
+
+def parse_request(header: bytes) -> V2InferenceRequest:
+    """The JSON part of a request as a model; 400 when it is not one."""
+    try:
+        return V2InferenceRequest.model_validate_json(header)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        if first["type"] == "json_invalid":
+            raise TensorError(f"the request is not valid JSON: {first['msg']}") from None
+        raise TensorError(f"invalid inference request: {where}: {first['msg']}") from None
+
+
+def _elements(shape: list[int]) -> int:
+    return math.prod(shape)
+
+
+def _json_data(tensor: V2InputTensor, data: list[Any]) -> np.ndarray:
+    nested = bool(data) and isinstance(data[0], list)
+    try:
+        values = (_NESTED if nested else _FLAT).validate_python(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = "][".join(str(part) for part in first["loc"])
+        raise TensorError(
+            f"input {tensor.name!r}: data[{where}] is {first['input']!r}; "
+            f"{tensor.datatype} data must be numbers"
+        ) from None
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except ValueError:
+        raise TensorError(f"input {tensor.name!r}: nested data rows differ in length") from None
+    if array.size != _elements(tensor.shape):
+        raise TensorError(
+            f"input {tensor.name!r}: shape {tensor.shape} needs {_elements(tensor.shape)} "
+            f"elements but data holds {array.size}"
+        )
+    if nested and list(array.shape) != tensor.shape:
+        raise TensorError(
+            f"input {tensor.name!r}: nested data has shape {list(array.shape)}, not {tensor.shape}"
+        )
+    return array.reshape(tensor.shape)
+
+
+def read_inputs(request: V2InferenceRequest, binary: bytes) -> dict[str, np.ndarray]:
+    """Every input as a float64 array of its shape; ``binary`` holds the bytes after the
+    JSON header, the binary inputs' data in input order."""
+    arrays: dict[str, np.ndarray] = {}
+    offset = 0
+    for tensor in request.inputs:
+        if tensor.name in arrays:
+            raise TensorError(f"input {tensor.name!r} is given twice")
+        dtype = INPUT_TYPES.get(tensor.datatype)
+        if dtype is None:
+            raise TensorError(
+                f"input {tensor.name!r} has datatype {tensor.datatype!r}; "
+                f"send one of {', '.join(INPUT_TYPES)}"
+            )
+        if any(d < 0 for d in tensor.shape):
+            raise TensorError(f"input {tensor.name!r}: shape {tensor.shape} has a negative size")
+        unknown = set(tensor.parameters) - {BINARY_SIZE}
+        if unknown:
+            raise TensorError(
+                f"input {tensor.name!r}: unsupported parameters {sorted(unknown)} "
+                f"(only {BINARY_SIZE} is; no shared memory)"
+            )
+        size = tensor.parameters.get(BINARY_SIZE)
+        if size is None:
+            if tensor.data is None:
+                raise TensorError(f"input {tensor.name!r} has neither data nor {BINARY_SIZE}")
+            arrays[tensor.name] = _json_data(tensor, tensor.data)
+            continue
+        if tensor.data is not None:
+            raise TensorError(f"input {tensor.name!r} has both data and {BINARY_SIZE}")
+        expected = _elements(tensor.shape) * dtype.itemsize
+        if isinstance(size, bool) or not isinstance(size, int) or size != expected:
+            raise TensorError(
+                f"input {tensor.name!r}: {BINARY_SIZE} is {size!r} but shape {tensor.shape} "
+                f"of {tensor.datatype} takes {expected} bytes"
+            )
+        if offset + size > len(binary):
+            raise TensorError(
+                f"input {tensor.name!r}: the body ends {offset + size - len(binary)} bytes "
+                f"before its binary data does ({HEADER_LENGTH} may be wrong)"
+            )
+        chunk = np.frombuffer(binary, dtype=dtype, count=size // dtype.itemsize, offset=offset)
+        arrays[tensor.name] = chunk.astype(np.float64).reshape(tensor.shape)
+        offset += size
+    if offset != len(binary):
+        raise TensorError(
+            f"the body has {len(binary) - offset} bytes after the JSON header that no input's "
+            f"{BINARY_SIZE} accounts for"
+        )
+    return arrays
+
+
+def write_outputs(
+    response: V2InferenceResponse, tensors: list[tuple[np.ndarray, bool]]
+) -> tuple[bytes, int | None]:
+    """The answer's body, and the length of its JSON part when some outputs are binary
+    (None: the body is all JSON). ``tensors`` are the outputs' arrays, in order, each
+    with whether it goes binary; an infinite FP64 value is ``inf`` in binary and
+    :data:`INFINITE_SENTINEL` in JSON."""
+    blobs: list[bytes] = []
+    for output, (array, binary) in zip(response.outputs, tensors, strict=True):
+        typed = array.astype(OUTPUT_TYPES[output.datatype], copy=False)
+        if binary:
+            blob = typed.tobytes()
+            output.parameters = {**(output.parameters or {}), BINARY_SIZE: len(blob)}
+            blobs.append(blob)
+        elif output.datatype == "FP64":
+            output.data = np.where(np.isinf(typed), INFINITE_SENTINEL, typed).tolist()
+        else:
+            output.data = typed.tolist()
+    header = pydantic_core.to_json(response.model_dump(exclude_none=True))
+    if not blobs:
+        return header, None
+    return b"".join([header, *blobs]), len(header)
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with its ``$defs`` written in place, for an OpenAPI
+    request body that is documented but read by hand."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
