@@ -41,7 +41,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        # httptools with limits on header size and request read time (slow clients).
+        http="service.api.http_protocol:BoundedHttpToolsProtocol",
         log_level=get_settings().log_level,
         log_config=log_config(get_settings().log_level),
     )
