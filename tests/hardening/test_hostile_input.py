@@ -2,10 +2,7 @@
 transfers, a closed connection), never a 5xx nor a traceback, and the server still answers
 /healthz afterwards.
 
-The table below is applied to every POST endpoint it makes sense for. A case the service
-gets wrong today is marked ``xfail(strict=True)`` with the reason, and is sent to a server
-of its own (``buggy_server``) so that the traceback it causes cannot fail the session
-server's "no traceback in the log" check; once the bug is fixed, strict xfail reports it.
+The table below is applied to every POST endpoint it makes sense for.
 
 Decisions recorded here:
 
@@ -28,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -156,8 +153,6 @@ class Hostile:
     # The error's loc starts with this (for the first error), where it can be said.
     loc: Callable[[str], list[str | int]] | None = None
     content_type: str | None = "application/json"
-    # endpoint -> reason, for the (case, endpoint) pairs the service gets wrong today.
-    bugs: dict[str, str] = field(default_factory=dict)
 
 
 def _option_loc(endpoint: str) -> list[str | int]:
@@ -361,43 +356,11 @@ CASES = [
         case,
         endpoint,
         id=f"{endpoint} {case.name}",
-        marks=(
-            [pytest.mark.xfail(strict=True, reason=case.bugs[endpoint])]
-            if endpoint in case.bugs
-            else []
-        ),
     )
     for case in HOSTILE
     for endpoint in ENDPOINTS
     if case.body(endpoint) is not None
 ]
-
-
-@pytest.fixture(scope="module")
-def buggy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The session server's limits, for the cases a bug makes crash; its log may hold
-    their tracebacks. A job it accepts by mistake fails at once (no CIFAR-10 there)."""
-    running = start_server(
-        tmp_path_factory.mktemp("hostile"),
-        env={
-            "DIVERGENCE_DATA_DIR": str(tmp_path_factory.mktemp("hostile-data")),
-            "DIVERGENCE_WARM_TENSORFLOW": "false",
-            "DIVERGENCE_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
-            "DIVERGENCE_MAX_VECTOR_LENGTH": str(MAX_VECTOR_LENGTH),
-            "DIVERGENCE_MAX_BATCH_ROWS": str(MAX_BATCH_ROWS),
-            "DIVERGENCE_CIFAR10_DIR": str(tmp_path_factory.mktemp("no-cifar10")),
-        },
-    )
-    yield running
-    stop_server(running)
-
-
-def _base_url(request: pytest.FixtureRequest, client: httpx.Client) -> str:
-    """The buggy server for a case marked as a known bug, the session server otherwise."""
-    if request.node.get_closest_marker("xfail") is not None:
-        server: Server = request.getfixturevalue("buggy_server")
-        return server.url
-    return str(client.base_url).rstrip("/")
 
 
 def post(base_url: str, path: str, body: bytes, content_type: str | None) -> httpx.Response:
@@ -421,10 +384,8 @@ def assert_still_serving(base_url: str) -> None:
 
 
 @pytest.mark.parametrize(("case", "endpoint"), CASES)
-def test_hostile_body_is_a_clear_4xx(
-    request: pytest.FixtureRequest, client: httpx.Client, case: Hostile, endpoint: str
-) -> None:
-    base_url = _base_url(request, client)
+def test_hostile_body_is_a_clear_4xx(client: httpx.Client, case: Hostile, endpoint: str) -> None:
+    base_url = str(client.base_url).rstrip("/")
     body = case.body(endpoint)
     assert body is not None
     response = post(base_url, endpoint, body, case.content_type)
@@ -619,8 +580,8 @@ def test_a_client_sending_a_byte_a_second_is_cut_off(client: httpx.Client) -> No
 # Query and path parameters of the job endpoints.
 
 
-def test_job_list_offset_beyond_64_bits_is_422(buggy_server: Server) -> None:
-    response = httpx.get(f"{buggy_server.url}/jobs", params={"offset": 2**63}, timeout=10)
+def test_job_list_offset_beyond_64_bits_is_422(client: httpx.Client) -> None:
+    response = client.get("/jobs", params={"offset": 2**63}, timeout=10)
     detail = assert_clear_client_error(response, 422)
     assert detail[0]["loc"] == ["query", "offset"]
 
