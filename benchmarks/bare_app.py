@@ -1,7 +1,8 @@
 """A bare FastAPI app: the floor the service is compared with by the benchmarks beside it.
 
-Run it as the service runs (uvicorn, uvloop, httptools, one worker, log level info unless
-told otherwise)::
+Run it as the service runs (uvicorn, uvloop, the service's bounded httptools protocol, one
+worker, log level info unless told otherwise, one JSON access-log line per request through
+the service's formatter)::
 
     .venv/bin/python benchmarks/bare_app.py --port 8001
 
@@ -22,6 +23,8 @@ import argparse
 import uvicorn
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
+
+from service.api.observability import log_config
 
 ANSWER = {"finite": True, "infinite_at": None, "unit": "nat", "kl": 0.5}
 
@@ -65,15 +68,20 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args()
-    # The settings of `python -m service serve` (service/cli.py), one worker.
+    # The settings of `python -m service serve` (service/cli.py), one worker. The service
+    # writes its access line from its own middleware; here uvicorn writes it, through the
+    # same JSON formatter, so both servers log one line per request alike.
+    logging = log_config(args.log_level)
+    logging["loggers"]["uvicorn.access"] = {"handlers": [], "propagate": True}
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         workers=1,
         loop="uvloop",
-        http="httptools",
+        http="service.api.http_protocol:BoundedHttpToolsProtocol",
         log_level=args.log_level,
+        log_config=logging,
     )
 
 

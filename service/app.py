@@ -19,6 +19,8 @@ from service.api.metrics import JobsCollector
 from service.api.observability import RequestObserver
 from service.config import Settings, get_settings
 from service.divergences import router as divergences
+from service.divergences.fast_lane import PATH as KL_PATH
+from service.divergences.fast_lane import KLFastLane
 from service.errors import install_error_handlers
 from service.interop import v2
 from service.jobs import router as jobs
@@ -85,6 +87,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limits = limits_from(settings)
+    install_error_handlers(app)
+    for router in (health, metrics, divergences, jobs, v2):
+        app.include_router(router.router)
+    # Middleware added last runs first: CORS, observer, body limit, then the /kl fast lane
+    # just before FastAPI's own exception handling and routing.
+    kl_route = next(r for r in divergences.router.routes if getattr(r, "path", "") == KL_PATH)
+    app.add_middleware(
+        KLFastLane,
+        limits=app.state.limits,
+        route=kl_route,
+        enabled=not settings.require_key_for_divergences,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver)
     if settings.cors_origin_list:  # closed by default: no CORS headers at all
@@ -95,10 +109,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
             expose_headers=["Location", "Retry-After", "X-Request-ID"],
         )
-    install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(divergences.router)
-    app.include_router(jobs.router)
-    app.include_router(v2.router)
     return app

@@ -4,6 +4,7 @@ With several uvicorn workers each process keeps its own request counters; scrape
 process, or run one API process per container and scale containers.
 """
 
+import functools
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,13 @@ from service.jobs.runtime import Jobs
 ROWS_SCORED = Counter(
     "divergence_rows_scored_total", "Distribution pairs scored", ["divergence", "backend"]
 )
+
+
+@functools.lru_cache(maxsize=256)
+def rows_scored(divergence: str, backend: str) -> Counter:
+    """The counter of rows scored by ``divergence`` on ``backend`` (looked up once)."""
+    return ROWS_SCORED.labels(divergence, backend)
+
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)

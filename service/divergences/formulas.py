@@ -23,7 +23,12 @@ def log_ratio(p: Array, q: Array) -> Array:
     Where ``p / q`` overflows or underflows float64 (subnormal inputs) it falls back to
     ``log p - log q``, so finite terms stay finite and accurate.
     """
-    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        ratio = p / q
+        # The common case, found in two reductions: every ratio a normal float64 (NaN,
+        # from 0/0, fails the comparison).
+        if ratio.size and ratio.min() >= _TINY and ratio.max() < np.inf:
+            return np.log(ratio)
         ratio = np.divide(p, q, out=np.ones_like(p), where=p > 0)
         out = np.log(ratio)
     inexact = (q > 0) & ((ratio < _TINY) | (ratio == np.inf))

@@ -5,6 +5,7 @@ Every rule lives here, once, for single pairs and batches alike. A broken rule r
 matrices) and the element, e.g. ``("body", "p", 3, 7)`` for row 3, element 7 of p.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,6 +72,9 @@ def check_distributions(
     without it each must already sum to 1 within ``limits.sum_tolerance`` and is used as
     given, unscaled.
     """
+    sums = array.sum(axis=-1)
+    if _plainly_valid(array, sums, normalize=normalize, limits=limits):
+        return array / sums[..., np.newaxis] if normalize else array
     loc: Loc = ("body", field)
     check_finite(array, field)
     negative = array < 0
@@ -81,7 +85,6 @@ def check_distributions(
             f"{field} must be non-negative; got {float(array[where]):g} at {_place(where)}",
             "greater_than_equal",
         )
-    sums = array.sum(axis=-1)
     if normalize:
         zero = sums == 0
         if zero.any():
@@ -101,6 +104,20 @@ def check_distributions(
             "send normalize: true to scale weights to a distribution",
         )
     return array
+
+
+def _plainly_valid(array: np.ndarray, sums: np.ndarray, *, normalize: bool, limits: Limits) -> bool:
+    """Whether ``array`` passes every check, found in two reductions (the common case).
+
+    NaN and infinities fail the comparisons, so False means "check in detail", which
+    finds and reports the first offending element.
+    """
+    if array.size == 0 or not array.min() >= 0:
+        return False
+    low, high = (sums.min(), sums.max()) if sums.ndim else (float(sums), float(sums))
+    if normalize:  # a finite positive sum of non-negative numbers: all finite, not all 0
+        return bool(low > 0 and high < math.inf)
+    return bool(abs(low - 1) <= limits.sum_tolerance >= abs(high - 1))
 
 
 def check_finite(array: np.ndarray, field: str) -> None:

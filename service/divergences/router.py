@@ -1,6 +1,7 @@
 """Routes of the divergence family: parse, score, shape the answer."""
 
 import functools
+import math
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from service.api.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow, write_arrow
 from service.api.deps import LimitsDep, require_api_key_for_divergences
 from service.api.json_body import ModelBodyRoute, options_from_query
-from service.api.metrics import ROWS_SCORED
+from service.api.metrics import rows_scored
 from service.api.ndjson import NDJSON, DuplexStreamingResponse, scored_lines
 from service.config import Settings
 from service.divergences import schemas
@@ -104,7 +105,8 @@ def _one(scores: Scores) -> tuple[float | None, bool, int | None]:
     """(value or null, finite, first index to blame or null) for a single pair."""
     value = float(scores.values)
     at = int(scores.infinite_at)
-    return _or_none(value), bool(np.isfinite(value)), at if at >= 0 else None
+    finite = math.isfinite(value)
+    return value if finite else None, finite, at if at >= 0 else None
 
 
 def _rows(scores: Scores) -> tuple[list[float | None], list[bool], list[int | None]]:
@@ -161,7 +163,7 @@ def _score(
         alpha=_checked_alpha(divergence, alpha),
         backend=backend,
     )
-    ROWS_SCORED.labels(divergence.name, backend).inc(scores.values.size)
+    rows_scored(divergence.name, backend).inc(scores.values.size)
     return scores
 
 
@@ -176,7 +178,7 @@ def _score_gaussians(
         limits=limits,
         base=body.base,
     )
-    ROWS_SCORED.labels("gaussian_kl", "numpy").inc(scores.values.size)
+    rows_scored("gaussian_kl", "numpy").inc(scores.values.size)
     return scores
 
 
@@ -184,6 +186,11 @@ def _score_gaussians(
 @off_loop_when_large
 def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
     """KL(p || q) of two distributions, computed in numpy, float64."""
+    return kl_answer(body, limits)
+
+
+def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
+    """The answer of ``POST /kl`` (the route's and the fast lane's); raises on bad input."""
     scores = _score(DIVERGENCES["kl"], body, limits)
     value, finite, at = _one(scores)
     return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)
@@ -337,7 +344,7 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
 
     async def score_chunk(rows: list[schemas.StreamRow]) -> list[dict[str, Any]]:
         answers = await run_in_threadpool(score_rows, divergence, rows, options, limits, alpha, key)
-        ROWS_SCORED.labels(divergence.name, "tensorflow").inc(len(rows))
+        rows_scored(divergence.name, "tensorflow").inc(len(rows))
         return answers
 
     lines = scored_lines(

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.metrics import ROWS_SCORED
+from service.api.metrics import rows_scored
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import Limits
 from service.divergences.scoring import score, unit_name
@@ -127,7 +127,7 @@ def infer(divergence: Divergence, body: bytes, declared: str | None, limits: Lim
         backend="tensorflow",
         **options,
     )
-    ROWS_SCORED.labels(divergence.name, "tensorflow").inc(scores.values.size)
+    rows_scored(divergence.name, "tensorflow").inc(scores.values.size)
     values = scores.values.reshape(-1)
     computed = {
         output_name(divergence): ("FP64", values),
