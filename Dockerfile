@@ -7,14 +7,15 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 RUN python -m venv /opt/venv
 
-# Dependencies first, in a layer of their own: it is rebuilt only when pyproject.toml changes.
+# Dependencies first, in a layer of their own: rebuilt only when pyproject.toml or the lock change.
 # EXTRAS=gpu installs the project's gpu extra: tensorflow[and-cuda], for GPU workers.
 ARG EXTRAS=""
-COPY pyproject.toml README.md ./
-# The project itself is what is installed here; its dependencies' ranges are in pyproject.toml.
+COPY pyproject.toml README.md requirements.lock ./
+# The project itself is what is installed here: its dependencies' ranges are in pyproject.toml
+# and their versions are held to requirements.lock, the versions CI tests and audits.
 # hadolint ignore=DL3013
 RUN mkdir service && touch service/__init__.py \
-    && pip install ".${EXTRAS:+[$EXTRAS]}" \
+    && pip install --constraint requirements.lock ".${EXTRAS:+[$EXTRAS]}" \
     && pip uninstall --yes divergence-service
 
 COPY service ./service
