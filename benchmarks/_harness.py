@@ -4,6 +4,7 @@ Not a benchmark itself; imported by the scripts beside it (which run with this f
 first on ``sys.path``).
 """
 
+import http.client
 import os
 import socket
 import statistics
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -99,6 +101,24 @@ def wait_for_tensorflow(url: str) -> None:
     body = {"p": [[0.5, 0.5]], "q": [0.25, 0.75]}
     response = httpx.post(f"{url}/kl/batch", json=body, timeout=300)
     response.raise_for_status()
+
+
+def post_bytes(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST ``body`` to ``url`` and read the whole answer: (status, answer bytes).
+
+    With the standard library's http.client, which hands the body to the socket in one
+    call: httpx (through h11) takes several times longer than the server itself to send
+    bodies of a hundred megabytes, so with it the benchmarks would time the client.
+    """
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=600)
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def machine_note() -> str:

@@ -4,8 +4,9 @@ The body is 10,000 rows x 100 elements for both p and q (about 40 MB of JSON; ro
 with numpy's ``default_rng`` and normalized). Over HTTP: the service started as
 ``python -m service serve --port P`` on a free loopback port (default settings; the
 64 MiB body limit fits), TensorFlow warmed up by one small batch request first, then a
-few timed requests with httpx (best and median; the body is encoded once beforehand, the
-answer is read but not decoded inside the timing), taking turns with the same body posted
+few timed requests with the standard library's http.client (best and median; the body is
+encoded once beforehand, the answer is read but not decoded inside the timing; httpx is
+slower than the server at sending big bodies), taking turns with the same body posted
 to the bare app of ``benchmarks/bare_app.py`` (same uvicorn settings), which only reads it:
 the floor that HTTP alone costs. In process, the baseline is
 ``np.array(orjson.loads(body)["p"])`` (and q) then ``service.divergences.formulas.kl``;
@@ -28,12 +29,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import numpy as np
 import orjson
 from _harness import (
     bare_argv,
     machine_note,
+    post_bytes,
     running,
     service_argv,
     service_env,
@@ -67,7 +68,6 @@ def over_http(body: bytes, repeats: int) -> tuple[list[float], list[float]]:
         with (
             running("service", service_argv(), workdir, service_env(workdir)) as service,
             running("bare", bare_argv(), workdir) as bare,
-            httpx.Client(timeout=300) as client,
         ):
             wait_for_tensorflow(service.url)
             times: dict[str, list[float]] = {service.url: [], bare.url: []}
@@ -75,19 +75,17 @@ def over_http(body: bytes, repeats: int) -> tuple[list[float], list[float]]:
             for i in range(repeats + 1):  # the first round warms up, untimed
                 for url, path in ((service.url, "/kl/batch"), (bare.url, "/read-body")):
                     start = time.perf_counter()
-                    response = client.post(url + path, content=body, headers=headers)
+                    status, answer = post_bytes(url + path, body, headers)
                     elapsed = time.perf_counter() - start
-                    if response.status_code != 200:
-                        raise RuntimeError(
-                            f"POST {path} answered {response.status_code}: {response.text[:500]}"
-                        )
-                    answers.append(response)
+                    if status != 200:
+                        raise RuntimeError(f"POST {path} answered {status}: {answer[:500]!r}")
+                    answers.append(orjson.loads(answer))
                     if i:
                         times[url].append(elapsed)
-    summary = answers[-2].json()["summary"]
+    summary = answers[-2]["summary"]
     if summary["rows"] != ROWS or summary["infinite_rows"]:
         raise RuntimeError(f"unexpected answer: {summary}")
-    if answers[-1].json()["bytes"] != len(body):
+    if answers[-1]["bytes"] != len(body):
         raise RuntimeError("the bare app did not read the whole body")
     return times[service.url], times[bare.url]
 
@@ -143,8 +141,8 @@ def main() -> None:
         ("  answer serialization (model_dump_json)", lambda: answer.model_dump_json()),
     ]
     measured = {
-        "HTTP end to end (httpx -> service)": http,
-        "HTTP floor (httpx -> bare app, body read)": floor,
+        "HTTP end to end (service)": http,
+        "HTTP floor (bare app reads the body)": floor,
     }
     for name, fn in stages:
         measured[name] = timings(fn, args.repeats)
