@@ -71,16 +71,18 @@ async def read_body(request: Request) -> bytes | bytearray:
     if hasattr(request, "_body"):
         return request._body
     length = request.headers.get("content-length", "")
-    if not length.isdigit():
-        return await request.body()
-    buffer = bytearray(int(length))
-    view, filled = memoryview(buffer), 0
-    async for chunk in request.stream():
-        view[filled : filled + len(chunk)] = chunk
-        filled += len(chunk)
-    del view
-    request._body = buffer  # type: ignore[assignment]  # later reads get the same buffer
-    return buffer
+    if length.isdigit():
+        buffer = bytearray(int(length))
+        view, filled = memoryview(buffer), 0
+        async for chunk in request.stream():
+            view[filled : filled + len(chunk)] = chunk
+            filled += len(chunk)
+        view.release()
+        body: bytes | bytearray = buffer
+    else:  # chunked: the length is known at the end only
+        body = b"".join([chunk async for chunk in request.stream()])
+    request._body = body  # type: ignore[assignment]  # later reads get the same buffer
+    return body
 
 
 class _ModelJSONRequest(Request):
