@@ -42,6 +42,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
+from service.api.json_body import read_body
 from service.api.security import check_api_key
 from service.config import Settings
 from service.divergences.catalog import DIVERGENCES, Divergence
@@ -218,7 +219,7 @@ async def _answer(request: Request, name: str, version: str | None) -> Response:
         if encoding != "identity":
             raise TensorError(f"Content-Encoding {encoding!r} is not supported; send identity")
         try:
-            body = await request.body()
+            body = await read_body(request)
         except StarletteHTTPException as too_large:  # the body limit, counted as it arrives
             raise _V2Failure(too_large.status_code, str(too_large.detail)) from None
         limits: Limits = request.app.state.limits

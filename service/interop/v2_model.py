@@ -91,19 +91,22 @@ def metadata(divergence: Divergence) -> V2ModelMetadata:
     )
 
 
-def split(body: bytes, declared: str | None) -> tuple[bytes, bytes]:
-    """The JSON header and the binary data after it."""
+def split(body: bytes | bytearray, declared: str | None) -> tuple[bytes, memoryview]:
+    """The JSON header and the binary data after it (a view: tensors are not copied)."""
     if declared is None:
-        return body, b""
+        return bytes(body), memoryview(b"")
     if not declared.strip().isdigit() or int(declared) > len(body):
         raise TensorError(
             f"{HEADER_LENGTH} must be a byte count within the body's {len(body)} bytes; "
             f"got {declared!r}"
         )
-    return body[: int(declared)], body[int(declared) :]
+    view = memoryview(body)
+    return bytes(view[: int(declared)]), view[int(declared) :]
 
 
-def infer(divergence: Divergence, body: bytes, declared: str | None, limits: Limits) -> Response:
+def infer(
+    divergence: Divergence, body: bytes | bytearray, declared: str | None, limits: Limits
+) -> Response:
     """Read, score and answer one inference request (in a worker thread)."""
     header, binary = split(body, declared)
     request = parse_request(header)

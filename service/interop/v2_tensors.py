@@ -163,7 +163,7 @@ def _json_data(tensor: V2InputTensor, data: list[Any]) -> np.ndarray:
     return array.reshape(tensor.shape)
 
 
-def read_inputs(request: V2InferenceRequest, binary: bytes) -> dict[str, np.ndarray]:
+def read_inputs(request: V2InferenceRequest, binary: memoryview) -> dict[str, np.ndarray]:
     """Every input as a float64 array of its shape; ``binary`` holds the bytes after the
     JSON header, the binary inputs' data in input order."""
     arrays: dict[str, np.ndarray] = {}
@@ -205,7 +205,8 @@ def read_inputs(request: V2InferenceRequest, binary: bytes) -> dict[str, np.ndar
                 f"before its binary data does ({HEADER_LENGTH} may be wrong)"
             )
         chunk = np.frombuffer(binary, dtype=dtype, count=size // dtype.itemsize, offset=offset)
-        arrays[tensor.name] = chunk.astype(np.float64).reshape(tensor.shape)
+        # FP64 stays a view of the body (no copy); FP32 is widened.
+        arrays[tensor.name] = chunk.astype(np.float64, copy=False).reshape(tensor.shape)
         offset += size
     if offset != len(binary):
         raise TensorError(
