@@ -63,9 +63,10 @@ def kl_body(n: int = 10, seed: int = 0) -> bytes:
     return json.dumps({"p": (p / p.sum()).tolist(), "q": (q / q.sum()).tolist()}).encode()
 
 
-def wrk(url: str, script: Path, seconds: float, connections: int) -> float:
+def wrk(url: str, script: Path, seconds: float, connections: int, threads: int = 1) -> float:
+    """Requests per second of ``wrk`` against ``url``; raises on any error it reports."""
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script), url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script), url],
         capture_output=True,
         text=True,
         check=True,
