@@ -84,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan,
         generate_unique_id_function=_operation_id,
+        # Prometheus metrics are built in (GET /metrics); OpenTelemetry when asked for.
+        telemetry=dict.fromkeys(("tracing", "metrics", "logs"), settings.opentelemetry),
     )
     app.state.settings = settings
     app.state.limits = limits_from(settings)

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         True, description="Import TensorFlow at start-up, off the request path."
     )
     log_level: str = Field("info", description="uvicorn's log level.")
+    opentelemetry: bool = Field(
+        False,
+        description="FastAPI's native OpenTelemetry traces and metrics (for a process with an "
+        "OpenTelemetry SDK configured); off, requests skip its per-request checks.",
+    )
 
     data_dir: Path = Field(Path("data"), description="Where job records and the queue live.")
     database_url: str | None = Field(

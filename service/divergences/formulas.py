@@ -39,7 +39,7 @@ def log_ratio(p: Array, q: Array) -> Array:
 
 def kl(p: Array, q: Array) -> Array:
     """Kullback-Leibler divergence ``sum p log(p/q)``; infinite if some ``p_i > 0 = q_i``."""
-    return np.sum(p * log_ratio(p, q), axis=-1)
+    return (p * log_ratio(p, q)).sum(axis=-1)
 
 
 def reverse_kl(p: Array, q: Array) -> Array:

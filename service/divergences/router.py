@@ -150,7 +150,7 @@ def _score(
     backend: Backend = "numpy",
 ) -> Scores:
     """Score ``body`` with its options, and count the rows scored for the metrics."""
-    alpha = getattr(body, "alpha", None)
+    alpha = getattr(body, "alpha", None) if divergence.parameters else None
     scores = score(
         divergence,
         p=body.p,
