@@ -5,13 +5,16 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
+import psycopg
 import pytest
+import redis
 from hypothesis import settings
 from PIL import Image
 
@@ -23,6 +26,9 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
+# This machine's PostgreSQL and Redis (scale-out, fault and container tests).
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def free_port() -> int:
@@ -131,3 +137,25 @@ def jobs_env(data_dir: Path, cifar_dir: Path) -> dict[str, str]:
         "DIVERGENCE_CANCEL_GRACE_SECONDS": "5",
         "DIVERGENCE_MAX_EPOCHS": "500",
     }
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards."""
+    name = f"divergence_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def queue_url() -> Iterator[str]:
+    """A Redis database emptied before and after."""
+    client = redis.Redis.from_url(REDIS)
+    client.flushdb()
+    yield REDIS
+    client.flushdb()
+    client.close()

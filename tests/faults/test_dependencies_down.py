@@ -12,10 +12,9 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import jobs_env, start_server, stop_server
+from tests.conftest import POSTGRES, jobs_env, start_server, stop_server
 from tests.faults.conftest import RedisServer, TcpProxy
 from tests.jobs.helpers import QUICK, finished, submit, wait_for
-from tests.scaleout.conftest import POSTGRES
 
 PAIR = {"p": [0.5, 0.5], "q": [0.25, 0.75]}
 

@@ -11,20 +11,15 @@ import os
 import re
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-import redis
 
 from tests.conftest import ROOT, start_server, stop_server
 from tests.hardening.container import DATA_DIR, GID, HOME, UID, Container, namespaces_refused
 from tests.jobs.helpers import QUICK, finished, submit, wait_for
-from tests.scaleout.conftest import POSTGRES, REDIS
 from tests.scaleout.test_containers import compose, dockerfile_env
 
 PAIR = {"p": [0.1, 0.4, 0.5], "q": [0.8, 0.15, 0.05]}
@@ -58,27 +53,6 @@ def _namespaces() -> None:
     reason = namespaces_refused()
     if reason is not None:
         pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    name = f"divergence_ro_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture(scope="module")
-def queue_url() -> Iterator[str]:
-    url = REDIS.rsplit("/", 1)[0] + "/13"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 def image_environment() -> dict[str, str]:

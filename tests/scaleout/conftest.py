@@ -6,39 +6,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-import redis
 
 from tests.conftest import ROOT, jobs_env
-
-POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-@pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    """A PostgreSQL database of its own, dropped afterwards."""
-    name = f"divergence_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture(scope="module")
-def queue_url() -> Iterator[str]:
-    """A Redis database emptied before and after."""
-    client = redis.Redis.from_url(REDIS)
-    client.flushdb()
-    yield REDIS
-    client.flushdb()
-    client.close()
 
 
 def start_worker(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
