@@ -7,7 +7,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, cast
 
 import numpy as np
 
@@ -92,15 +92,22 @@ def score(
 _TENSORFLOW_TURN = threading.Lock()
 
 
+class _BatchKernel(Protocol):
+    """What :mod:`service.divergences.tf_formulas` gives (not imported here: TensorFlow)."""
+
+    def values(self, p: np.ndarray, q: np.ndarray, *args: object) -> np.ndarray: ...
+
+
 def _compute(
     divergence: Divergence, p: np.ndarray, q: np.ndarray, args: tuple[object, ...], backend: Backend
 ) -> np.ndarray:
     fn = formula(divergence, backend)
     if backend == "numpy":
         return np.asarray(fn(p, q, *args), dtype=np.float64)
-    # A single q row stays one row: TensorFlow broadcasts it against every p row.
+    # A single q row stays one row: the kernel compares it with every p row. Arrays in,
+    # array out: no tensor round trip of the answer.
     with _TENSORFLOW_TURN:
-        out = fn(np.atleast_2d(p), np.atleast_2d(q), *args).numpy()
+        out = cast(_BatchKernel, fn).values(np.atleast_2d(p), np.atleast_2d(q), *args)
     return np.asarray(out, dtype=np.float64).reshape(np.shape(p)[:-1])
 
 
