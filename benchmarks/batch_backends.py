@@ -1,16 +1,31 @@
-"""TensorFlow against numpy for the batch KL compute alone, by number of rows.
+"""TensorFlow against numpy, and both against the memory-bandwidth bound, for batch compute.
 
 For 10, 100, 1,000, 10,000, 100,000 and 1,000,000 rows of 100 columns (p and q drawn with
 numpy's ``default_rng``, rows normalized, float64, already in memory as numpy arrays), it
 times ``service.divergences.formulas.kl(p, q)`` (numpy) and
-``service.divergences.tf_formulas.kl(p, q).numpy()`` (TensorFlow, float64, the kernel
-traced once beforehand; the time includes the conversion of the numpy arrays to tensors
-and of the answer back to numpy, as the service's ``/kl/batch`` does). Each is the best of
-several calls (more for small sizes), the two taking turns. It prints both times, the
-ratio tf/numpy per size (of wall-clock times; the CPU time of the same calls is shown
-beside them), and the crossover: the first size from which TensorFlow is not
-slower at any larger size, or that there is none. The values of the two are checked to
-agree.
+``service.divergences.tf_formulas.kl.values(p, q)`` (TensorFlow, float64: the call the
+service's ``/kl/batch`` makes, numpy arrays in and out, conversions included; XLA chunks
+from ``XLA_MIN_ELEMENTS`` elements, compiled beforehand by an untimed call, as the
+service's first batch of a column count would). Each is the best of several calls (more
+for small sizes), the two taking turns. It prints both times, the ratio tf/numpy per size
+(of wall-clock times; the CPU time of the same calls is shown beside them), and the
+crossover: the first size from which TensorFlow is not slower at any larger size, or that
+there is none; then whether the target holds: TensorFlow not slower than numpy at every
+size from 10,000 rows up. The values of the two are checked to agree.
+
+The bound: reading p and q once (16 bytes an element) at this machine's copy speed
+(``np.copyto`` of a 256 MiB array, bytes read plus bytes written over the time, best of
+several, one thread). ``bound ms`` is that time per size, and ``% of bound`` how close each
+backend gets to it (100% would be no faster than reading the inputs once on one thread;
+several threads can exceed it).
+
+``--divergences`` times other members of the family too (``all``: every one; Renyi at
+order 2), one table each.
+
+numpy's times include the page faults of its temporaries wherever glibc hands their
+memory back to the system between calls (blocks above its mmap threshold: from about
+10,000 rows, depending on what the process allocated before). To time numpy without them,
+run with ``MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=17179869184``.
 
 Run: ``.venv/bin/python benchmarks/batch_backends.py`` (about a minute on two cores; the
 largest size needs about 8 GB of memory).
@@ -25,9 +40,11 @@ import numpy as np
 import tensorflow as tf
 from _harness import machine_note, table
 
-from service.divergences import formulas, tf_formulas
+from service.divergences import tf_formulas
+from service.divergences.catalog import DIVERGENCES, formula
 
 COLUMNS, SEED = 100, 7
+TARGET_FROM = 10_000
 SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -68,31 +85,64 @@ def crossover(sizes: list[int], ratios: list[float]) -> int | None:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--budget", type=float, default=2.0, help="seconds per size, about")
-    args = parser.parse_args()
-    rng = np.random.default_rng(SEED)
-    warm = distributions(rng, 2)
-    tf_formulas.kl(warm, warm).numpy()  # trace the kernel once, as the service warms up
+def target_verdict(sizes: list[int], ratios: list[float]) -> str:
+    """Whether TensorFlow is not slower than numpy at every size from ``TARGET_FROM`` up."""
+    measured = [(s, r) for s, r in zip(sizes, ratios, strict=True) if s >= TARGET_FROM]
+    if not measured:
+        return f"target (not slower than numpy from {TARGET_FROM:,} rows up): not measured"
+    missed = [f"{s:,} ({r:.2f})" for s, r in measured if r > 1]
+    verdict = "met" if not missed else "MISSED at " + ", ".join(missed)
+    sizes_text = ", ".join(f"{s:,}" for s, _ in measured)
+    return (
+        f"target (TensorFlow not slower than numpy from {TARGET_FROM:,} rows up): {verdict}"
+        f" (measured at {sizes_text} rows)"
+    )
 
-    rows = []
-    ratios = []
-    for size in args.sizes:
+
+def copy_speed(mebibytes: int = 256, repeats: int = 7) -> float:
+    """This machine's copy speed in bytes per second: ``np.copyto`` of a large float64 array,
+    bytes read plus bytes written over the best time (one thread, pages touched first)."""
+    source = np.random.default_rng(0).random(mebibytes * 2**20 // 8)
+    target = np.empty_like(source)
+    np.copyto(target, source)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(target, source)
+        best = min(best, time.perf_counter() - start)
+    return 2 * source.nbytes / best
+
+
+def agree(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal infinities, and finite values within 1e-12 relative (1e-15 absolute near 0)."""
+    return bool(np.array_equal(np.isinf(a), np.isinf(b))) and bool(
+        np.allclose(a[np.isfinite(a)], b[np.isfinite(b)], rtol=1e-12, atol=1e-15)
+    )
+
+
+def measure(
+    name: str, sizes: list[int], budget: float, speed: float
+) -> tuple[list[list[str]], list[float]]:
+    """The table rows of one divergence and its ratios tf/numpy, size by size."""
+    divergence = DIVERGENCES[name]
+    numpy_fn, kernel = formula(divergence, "numpy"), formula(divergence, "tensorflow")
+    args = (2.0,) if divergence.parameters else ()
+    rng = np.random.default_rng(SEED)
+    rows, ratios = [], []
+    for size in sizes:
         p, q = distributions(rng, size), distributions(rng, size)
-        expected = formulas.kl(p, q)
-        if not np.allclose(tf_formulas.kl(p, q).numpy(), expected, rtol=1e-12, atol=1e-15):
-            raise RuntimeError(f"TensorFlow and numpy disagree at {size} rows")
+        if not agree(kernel.values(p, q, *args), numpy_fn(p, q, *args)):
+            raise RuntimeError(f"TensorFlow and numpy disagree on {name} at {size} rows")
         best = best_of(
             {
-                "numpy": lambda p=p, q=q: formulas.kl(p, q),
-                "tf": lambda p=p, q=q: tf_formulas.kl(p, q).numpy(),
+                "numpy": lambda p=p, q=q: numpy_fn(p, q, *args),
+                "tf": lambda p=p, q=q: kernel.values(p, q, *args),
             },
-            budget=args.budget,
+            budget=budget,
             most=200,
         )
-        del p, q, expected
+        bound = (p.nbytes + q.nbytes) / speed
+        del p, q
         (np_wall, np_cpu), (tf_wall, tf_cpu) = best["numpy"], best["tf"]
         ratio = tf_wall / np_wall
         ratios.append(ratio)
@@ -103,23 +153,59 @@ def main() -> None:
                 f"{tf_wall * 1e3:,.3f}",
                 f"{ratio:.2f}",
                 "TF" if ratio <= 1 else "numpy",
+                f"{bound * 1e3:,.3f}",
+                f"{bound / np_wall:.0%}",
+                f"{bound / tf_wall:.0%}",
                 f"{np_cpu * 1e3:,.1f}",
                 f"{tf_cpu * 1e3:,.1f}",
             ]
         )
-    threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+    return rows, ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--budget", type=float, default=2.0, help="seconds per size, about")
+    parser.add_argument("--divergences", nargs="+", default=["kl"], help="members to time, or: all")
+    args = parser.parse_args()
+    names = sorted(DIVERGENCES) if args.divergences == ["all"] else args.divergences
+    warm = distributions(np.random.default_rng(SEED), 2)
+    tf_formulas.kl.values(warm, warm)  # trace the small-batch graph, as the service warms up
+    speed = copy_speed()
+
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
     print(
-        f"KL of p and q, rows x {COLUMNS} float64, best of >= 3 calls; "
-        f"TensorFlow {tf.__version__} on CPU ({threads} intra-op threads), "
+        f"rows x {COLUMNS} float64, best of >= 3 calls; TensorFlow {tf.__version__} on CPU "
+        f"(XLA chunks from {tf_formulas.XLA_MIN_ELEMENTS:,} elements, {threads} threads), "
         f"numpy {np.__version__}; {machine_note()}"
     )
-    headers = ["rows", "numpy ms", "tf ms", "tf/numpy", "faster", "numpy cpu ms", "tf cpu ms"]
-    print(table(headers, rows))
-    found = crossover(args.sizes, ratios)
-    if found is None:
-        print("crossover: none, TensorFlow is slower than numpy at the largest size measured")
-    else:
-        print(f"crossover: {found:,} rows (TensorFlow is not slower from there on)")
+    print(
+        f"copy speed {speed / 1e9:.1f} GB/s (np.copyto of 256 MiB, read + written, best of 7);"
+        " bound = p and q read once at that speed"
+    )
+    headers = [
+        "rows",
+        "numpy ms",
+        "tf ms",
+        "tf/numpy",
+        "faster",
+        "bound ms",
+        "numpy % of bound",
+        "tf % of bound",
+        "numpy cpu ms",
+        "tf cpu ms",
+    ]
+    for name in names:
+        rows, ratios = measure(name, args.sizes, args.budget, speed)
+        print(f"\n{name}" + (" (order 2)" if DIVERGENCES[name].parameters else ""))
+        print(table(headers, rows))
+        found = crossover(args.sizes, ratios)
+        if found is None:
+            print("crossover: none, TensorFlow is slower than numpy at the largest size measured")
+        else:
+            print(f"crossover: {found:,} rows (TensorFlow is not slower from there on)")
+        print(target_verdict(args.sizes, ratios))
 
 
 if __name__ == "__main__":
