@@ -29,6 +29,7 @@ def log_ratio(p: Array, q: Array) -> Array:
         # from 0/0, fails the comparison).
         if ratio.size and ratio.min() >= _TINY and ratio.max() < np.inf:
             return np.log(ratio)
+        p, q = np.broadcast_arrays(p, q)  # a single q row against every p row, or the reverse
         ratio = np.divide(p, q, out=np.ones_like(p), where=p > 0)
         out = np.log(ratio)
     inexact = (q > 0) & ((ratio < _TINY) | (ratio == np.inf))
@@ -109,7 +110,9 @@ def renyi(p: Array, q: Array, alpha: float) -> Array:
 
 
 def chi_square(p: Array, q: Array) -> Array:
-    """Pearson's chi-square divergence ``sum (p - q)^2 / q``; infinite if some ``p_i > 0 = q_i``."""
-    with np.errstate(divide="ignore"):
-        terms = np.divide((p - q) ** 2, q, out=np.zeros_like(p), where=(q > 0) | (p > 0))
-    return np.sum(terms, axis=-1)
+    """Pearson's chi-square divergence ``sum (p - q)^2 / q``; infinite if some ``p_i > 0 = q_i``
+    (also where ``p_i^2`` underflows to 0)."""
+    terms = np.zeros(np.broadcast_shapes(p.shape, q.shape))
+    np.divide((p - q) ** 2, q, out=terms, where=q > 0)
+    terms[(q == 0) & (p > 0)] = np.inf
+    return terms.sum(axis=-1)

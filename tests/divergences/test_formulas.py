@@ -150,6 +150,20 @@ def test_subnormal_q_gives_a_finite_accurate_term() -> None:
     assert close(float(formulas.kl(p, q)), expected)
 
 
+def test_chi_square_is_infinite_where_q_is_zero_even_when_p_squared_underflows() -> None:
+    p, q = np.array([1e-170, 1 - 1e-170]), np.array([0.0, 1.0])
+    with np.errstate(invalid="raise", divide="raise"):
+        assert formulas.chi_square(p, q) == np.inf
+
+
+def test_one_q_row_against_many_p_rows_with_a_subnormal_ratio() -> None:
+    p = np.array([[0.5, 0.5], [1.0 - 5e-324, 5e-324]])
+    q = np.array([1.0 - 5e-324, 5e-324])
+    one_by_one = [float(formulas.kl(row, q)) for row in p]
+    assert formulas.kl(p, q).tolist() == one_by_one
+    assert formulas.reverse_kl(p, q).tolist() == [float(formulas.kl(q, row)) for row in p]
+
+
 @pytest.mark.parametrize("logvar", [-3.0, -1e-9, 0.0, 1e-9, 2.0])
 def test_gaussian_kl_matches_the_vae_formula(logvar: float) -> None:
     mu, lv = np.array([0.3, -1.2]), np.array([logvar, 0.5])
