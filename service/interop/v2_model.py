@@ -91,10 +91,10 @@ def metadata(divergence: Divergence) -> V2ModelMetadata:
     )
 
 
-def split(body: bytes | bytearray, declared: str | None) -> tuple[bytes, memoryview]:
+def split(body: bytes | bytearray, declared: str | None) -> tuple[bytes | bytearray, memoryview]:
     """The JSON header and the binary data after it (a view: tensors are not copied)."""
     if declared is None:
-        return bytes(body), memoryview(b"")
+        return body, memoryview(b"")
     if not declared.strip().isdigit() or int(declared) > len(body):
         raise TensorError(
             f"{HEADER_LENGTH} must be a byte count within the body's {len(body)} bytes; "

@@ -120,7 +120,7 @@ _FLAT = TypeAdapter(list[StrictFloat])
 _NESTED = TypeAdapter(list[list[StrictFloat]])
 
 
-def parse_request(header: bytes) -> V2InferenceRequest:
+def parse_request(header: bytes | bytearray) -> V2InferenceRequest:
     """The JSON part of a request as a model; 400 when it is not one."""
     try:
         return V2InferenceRequest.model_validate_json(header)
