@@ -117,7 +117,7 @@ def _plainly_valid(array: np.ndarray, sums: np.ndarray, *, normalize: bool, limi
     low, high = (sums.min(), sums.max()) if sums.ndim else (float(sums), float(sums))
     if normalize:  # a finite positive sum of non-negative numbers: all finite, not all 0
         return bool(low > 0 and high < math.inf)
-    return bool(abs(low - 1) <= limits.sum_tolerance >= abs(high - 1))
+    return bool(abs(low - 1) <= limits.sum_tolerance and abs(high - 1) <= limits.sum_tolerance)
 
 
 def check_finite(array: np.ndarray, field: str) -> None:
