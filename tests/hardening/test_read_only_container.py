@@ -181,6 +181,15 @@ def test_the_container_is_read_only_but_for_what_compose_declares(
         assert found["writes"][place] == "Read-only file system", (place, found["writes"])
 
 
+def assert_serves(client: httpx.Client) -> None:
+    """Live, ready, and answering POST /kl with README's first example."""
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    answer = client.post("/kl", json=PAIR)
+    assert answer.status_code == 200 and answer.json()["kl"] == pytest.approx(KL)
+
+
 def test_compose_api_and_worker_serve_and_train_on_a_read_only_root(
     tmp_path: Path, tiny_cifar: Path, database_url: str, queue_url: str
 ) -> None:
@@ -211,11 +220,7 @@ def test_compose_api_and_worker_serve_and_train_on_a_read_only_root(
         checked = subprocess.run(probe.argv(health), capture_output=True, text=True)
         assert checked.returncode == 0, checked.stderr
         with httpx.Client(base_url=api.url, timeout=30) as client:
-            assert client.get("/healthz").status_code == 200
-            ready = client.get("/readyz")
-            assert ready.status_code == 200, ready.text
-            answer = client.post("/kl", json=PAIR)
-            assert answer.status_code == 200 and answer.json()["kl"] == pytest.approx(KL)
+            assert_serves(client)
             job = submit(client, **QUICK, losses=["kl"])
             done = wait_for(client, job["id"], finished, timeout=240)
             assert done["status"] == "succeeded", done
@@ -254,11 +259,7 @@ def test_the_images_own_command_serves_with_its_data_on_the_volume(
     try:
         assert_locked_down(server.process.pid)
         with httpx.Client(base_url=server.url, timeout=30) as client:
-            assert client.get("/healthz").status_code == 200
-            ready = client.get("/readyz")
-            assert ready.status_code == 200, ready.text
-            answer = client.post("/kl", json=PAIR)
-            assert answer.status_code == 200 and answer.json()["kl"] == pytest.approx(KL)
+            assert_serves(client)
             assert client.get("/jobs").status_code == 200
     finally:
         stop_server(server)
