@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from service.api.arrow import ARROW_STREAM, read_arrow
+from service.api.json_arrays import read_arrays
 from service.errors import BODY_ERROR_RESPONSES, UnsupportedMediaType
 
 # Bodies larger than this are parsed off the event loop.
@@ -40,7 +41,9 @@ def _is_json(content_type: str | None) -> bool:
     )
 
 
-def _parse(model: type[BaseModel], body: bytes | bytearray) -> Any:
+def _parse(model: type[BaseModel], body: bytes | bytearray, arrays: bool = False) -> Any:
+    if arrays and (read := read_arrays(model, body)) is not None:
+        return read
     try:
         return model.model_validate_json(body)
     except ValidationError:
@@ -87,6 +90,7 @@ async def read_body(request: Request) -> bytes | bytearray:
 
 class _ModelJSONRequest(Request):
     model: type[BaseModel]
+    arrays: bool  # read the body's lists straight into numpy arrays where it can
 
     async def body(self) -> bytes:
         return await read_body(self)  # type: ignore[return-value]
@@ -95,9 +99,9 @@ class _ModelJSONRequest(Request):
         if not hasattr(self, "_json"):
             body = await self.body()
             if len(body) > _THREAD_THRESHOLD_BYTES:
-                self._json = await to_thread.run_sync(_parse, self.model, body)
+                self._json = await to_thread.run_sync(_parse, self.model, body, self.arrays)
             else:
-                self._json = _parse(self.model, body)
+                self._json = _parse(self.model, body, self.arrays)
         return self._json
 
 
@@ -144,7 +148,8 @@ class ModelBodyRoute(APIRoute):
     Routes with a body also document the answers every body can get: 413, 415 and 422.
     A route that lists ``application/vnd.apache.arrow.stream`` among its request body's
     content types in ``openapi_extra`` also takes Arrow bodies (:mod:`service.api.arrow`),
-    read into the same model with numpy arrays in place of the lists.
+    read into the same model with numpy arrays in place of the lists; its JSON bodies are
+    read into numpy arrays too, where :mod:`service.api.json_arrays` can.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -158,8 +163,11 @@ class ModelBodyRoute(APIRoute):
         model = body.field_info.annotation if body is not None else None
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return handler
-        json_request = type(f"{model.__name__}JSONRequest", (_ModelJSONRequest,), {"model": model})
-        accepted = ["application/json", *([ARROW_STREAM] if _accepts_arrow(self) else [])]
+        arrow = _accepts_arrow(self)
+        json_request = type(
+            f"{model.__name__}JSONRequest", (_ModelJSONRequest,), {"model": model, "arrays": arrow}
+        )
+        accepted = ["application/json", *([ARROW_STREAM] if arrow else [])]
 
         async def route_handler(request: Request) -> Response:
             content_type = request.headers.get("content-type")
