@@ -127,9 +127,10 @@ def machine_note() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
-def bare_argv() -> list[str]:
-    """The bare app of ``benchmarks/bare_app.py``, with the service's uvicorn settings."""
-    return [PYTHON, str(BENCHMARKS / "bare_app.py"), "--log-level", "info"]
+def bare_argv(log_level: str = "info") -> list[str]:
+    """The bare app of ``benchmarks/bare_app.py``, with the service's uvicorn settings
+    (at ``warning``, uvicorn writes no access log)."""
+    return [PYTHON, str(BENCHMARKS / "bare_app.py"), "--log-level", log_level]
 
 
 def timings(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:

@@ -3,10 +3,11 @@
 Calls the service's app (``service.app.create_app``) and the bare app of
 ``benchmarks/bare_app.py`` directly in one event loop, with the 10-element body of
 ``benchmarks/kl_requests.py``: the service's ``POST /kl`` with its JSON access log (the
-service's logging config, written to /dev/null) and without it (the access logger at
-WARNING), against the bare app's constant and body-parsing endpoints. Each is the best of
-several rounds of a few thousand calls; it shows where the service's time per request
-goes, which wrk's end-to-end figures cannot.
+service's logging config and its access-log writer, both writing to /dev/null; the
+writer's thread formats the lines in this process, so their cost is in the figures) and
+without it (the access logger at WARNING), against the bare app's constant and
+body-parsing endpoints. Each is the best of several rounds of a few thousand calls; it
+shows where the service's time per request goes, which wrk's end-to-end figures cannot.
 
 Run: ``.venv/bin/python benchmarks/kl_in_process.py [--calls 5000] [--rounds 5]``.
 """
@@ -24,7 +25,8 @@ import bare_app
 from _harness import machine_note, table
 from kl_requests import kl_body
 
-from service.api.observability import access_log, log_config
+from service.api.access_log import ACCESS_LOG, LOGGER
+from service.api.observability import log_config
 from service.app import create_app
 from service.config import Settings
 
@@ -84,9 +86,9 @@ async def measure(calls: int, rounds: int) -> list[list[str]]:
         service = create_app(Settings(warm_tensorflow=False))
         rows = []
         with_log = await microseconds(service, "/kl", calls, rounds)
-        access_log.setLevel(logging.WARNING)
+        LOGGER.setLevel(logging.WARNING)
         without_log = await microseconds(service, "/kl", calls, rounds)
-        access_log.setLevel(logging.NOTSET)
+        LOGGER.setLevel(logging.NOTSET)
         constant = await microseconds(bare_app.app, "/constant", calls, rounds)
         parse = await microseconds(bare_app.app, "/parse", calls, rounds)
     for name, value in (
@@ -109,7 +111,9 @@ def main() -> None:
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(devnull)
+        ACCESS_LOG.fd = devnull.fileno()
         rows = asyncio.run(measure(args.calls, args.rounds))
+        ACCESS_LOG.flush()
     print(f"ASGI app called in process, best of {args.rounds} x {args.calls:,} calls")
     print(table(["target", "us/request", "service-with-log / target"], rows))
     print(machine_note())

@@ -3,7 +3,8 @@
 One pure-ASGI middleware does the per-request work (cheap enough for the /kl hot path):
 it takes the client's ``X-Request-ID`` or makes one, returns it in the response header,
 makes it visible to every log line written while the request runs, counts and times the
-request by route template and status, and writes one JSON access-log line.
+request by route template and status, and queues one JSON access-log line
+(:mod:`service.api.access_log` writes them in batches).
 """
 
 import functools
@@ -18,6 +19,8 @@ from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.access_log import ACCESS_LOG
+
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 REQUEST_ID_HEADER = "x-request-id"
 
@@ -28,8 +31,6 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-
-access_log = logging.getLogger("service.access")
 
 # The JSON lines carry no thread or process names and no caller's file and line: spare
 # every record the work of finding them (the Logging HOWTO's "Optimization").
@@ -70,7 +71,7 @@ def log_config(level: str) -> dict[str, Any]:
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {
             "json": {
-                # orjson: the access line of every request is formatted on the event loop.
+                # orjson: log lines are formatted on the event loop, as fast as it goes.
                 "()": "pythonjsonlogger.orjson.OrjsonFormatter",
                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
@@ -87,7 +88,8 @@ def log_config(level: str) -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {
             "uvicorn": {"handlers": [], "level": level.upper(), "propagate": True},
-            # The middleware writes the access log, with the request id and route.
+            # The middleware keeps the access log (service.api.access_log), with the
+            # request id and the route.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
@@ -130,16 +132,8 @@ class RequestObserver:
             requests, latency = _series(method, route, status)
             requests.inc()
             latency.observe(seconds)
-            access_log.info(
-                "%s %s %d",
-                method,
-                scope["path"],
-                status,
-                extra={
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "client": (scope.get("client") or ("-",))[0],
-                },
+            client = (scope.get("client") or ("-",))[0]
+            ACCESS_LOG.add(
+                (time.time(), request_id, method, scope["path"], status, route, seconds, client)
             )
             REQUEST_ID.reset(token)
