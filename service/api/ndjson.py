@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -101,7 +102,7 @@ async def _answer(
         # The message's own "row N" counts within the chunk; the loc says the stream's row.
         msg = re.sub(r" ?(at|in) row \d+,?", " at", error.msg).replace(" at at ", " at ")
         raise _RowError(error_line(row, (field, *rest[1:]), msg, error.type)) from None
-    yield b"".join(json.dumps(answer).encode() + b"\n" for answer in answers)
+    yield b"".join(orjson.dumps(answer) + b"\n" for answer in answers)
 
 
 class DuplexStreamingResponse(StreamingResponse):
