@@ -9,7 +9,9 @@ p and q are rows x cols float64 (100,000 x 100: 160 MB of payload), so the servi
 with ``DIVERGENCE_MAX_BODY_BYTES`` raised to fit. Requests are sent with the standard
 library's http.client (httpx is far slower than the server at sending such bodies), taking
 turns with the same body posted to the bare app of ``benchmarks/bare_app.py``, which only
-reads it: the floor that HTTP alone costs on this machine. Peak memory is the server process's
+reads it: the floor that HTTP alone costs on this machine; and the same bytes sent over a
+bare loopback TCP connection into one preallocated buffer (``recv_into``, no HTTP, no
+server loop): the floor of moving them at all. Peak memory is the server process's
 VmHWM (reset before each request through /proc/PID/clear_refs), compared with the payload.
 Targets: end to end at most 1.5x the in-process numpy time; peak memory at most 3x the
 payload above the idle server's.
@@ -17,9 +19,11 @@ payload above the idle server's.
 
 import argparse
 import json
+import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -78,6 +82,33 @@ def v2_body(p: np.ndarray, q: np.ndarray) -> tuple[bytes, dict[str, str]]:
     return header + p.astype("<f8").tobytes() + q.astype("<f8").tobytes(), headers
 
 
+def raw_loopback(body: bytes, repeats: int) -> list[float]:
+    """Seconds to send ``body`` over loopback TCP into one buffer and get a byte back."""
+    buffer = memoryview(bytearray(len(body)))
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def receive() -> None:
+            connection, _ = server.accept()
+            with connection:
+                for _ in range(repeats):
+                    got = 0
+                    while got < len(body):
+                        got += connection.recv_into(buffer[got : got + (4 << 20)])
+                    connection.sendall(b"k")
+
+        receiver = threading.Thread(target=receive)
+        receiver.start()
+        times = []
+        with socket.create_connection(server.getsockname()) as sender:
+            for _ in range(repeats):
+                started = time.perf_counter()
+                sender.sendall(body)
+                sender.recv(1)
+                times.append(time.perf_counter() - started)
+        receiver.join()
+    return times
+
+
 def kl_values(target: str, answer: bytes, rows: int) -> np.ndarray:
     """The KL column of an answer: Arrow's, or V2's binary KL (the last ``rows`` doubles)."""
     if target == ARROW_TARGET:
@@ -88,6 +119,7 @@ def kl_values(target: str, answer: bytes, rows: int) -> np.ndarray:
 ARROW_TARGET = "POST /kl/batch, Arrow in and out"
 V2_TARGET = "POST /v2/models/kl/infer, binary tensors"
 FLOOR = "HTTP floor (bare app reads the body)"
+RAW = "loopback TCP floor (recv_into one buffer, no HTTP)"
 
 
 def main() -> None:
@@ -141,11 +173,12 @@ def main() -> None:
                         values = kl_values(name, answer, args.rows)
                         assert np.allclose(values, expected, rtol=1e-12), name
             note = machine_note()
+    times[RAW] = raw_loopback(body, args.repeats + 1)
     best_np = min(in_process)
     rows = [["numpy in process (arrays in memory)", f"{1000 * best_np:.0f}", "", "1.00", ""]]
     for name, seconds in times.items():
         seconds = seconds[1:]
-        peak = "" if name == FLOOR else f"{max(peaks[name][1:]) / payload_mb:.2f}x"
+        peak = "" if name in (FLOOR, RAW) else f"{max(peaks[name][1:]) / payload_mb:.2f}x"
         best, median = min(seconds), statistics.median(seconds)
         rows.append(
             [name, f"{1000 * best:.0f}", f"{1000 * median:.0f}", f"{best / best_np:.2f}", peak]
