@@ -55,7 +55,7 @@ def _matrix(table: pa.Table, name: str) -> np.ndarray:
     return array.reshape(len(column), width)
 
 
-def read_arrow(body: bytes | bytearray) -> tuple[np.ndarray, np.ndarray | None]:
+def read_arrow(body: bytes | bytearray | memoryview) -> tuple[np.ndarray, np.ndarray | None]:
     """p and q from an Arrow IPC stream (q None when the table has neither)."""
     try:
         table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()

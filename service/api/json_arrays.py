@@ -5,11 +5,13 @@ copies into an array: for 10,000 rows of 100 numbers that is most of a request's
 simdjson (pysimdjson) parses the text and writes the numbers of a nested list straight
 into a float64 buffer, several times faster.
 
-:func:`read_arrays` takes the plain shape only: a JSON object without repeated keys whose
-list-valued fields are non-empty lists of numbers, or non-empty lists of equally long,
-non-empty lists of numbers, with nothing nested deeper and no ``[`` inside a string. It
-returns None for anything else, and for any text simdjson refuses (malformed JSON, the
-tokens NaN and Infinity, numbers beyond float64 or beyond 64-bit integers, ...): the caller
+:func:`read_arrays` takes the plain shape only: a JSON object (its first byte, after
+whitespace, ``{``: simdjson would also skip a byte-order mark, which pydantic refuses)
+without repeated keys whose list-valued fields are non-empty lists of numbers, or non-empty
+lists of equally long, non-empty lists of numbers, with nothing nested deeper and no other
+``[`` byte anywhere (one in a string sends the body to the fallback too). It returns None
+for anything else, and for any text simdjson refuses (malformed JSON, the tokens NaN and
+Infinity, numbers beyond float64 or beyond 64-bit integers, ...): the caller
 then takes the usual path, whose errors name the field, the row and the reason. So this
 reader decides nothing a client can see but the speed. The numbers are the doubles
 pydantic's parser reads (both round correctly, subnormals included; tested).
@@ -30,9 +32,9 @@ _REFUSED = (ValueError, TypeError, RuntimeError, KeyError, IndexError)
 def _array(value: simdjson.Array) -> np.ndarray | None:
     """The list as a float64 vector or matrix; None unless it is one of plain numbers."""
     try:
-        flat = np.frombuffer(value.as_buffer(of_type="d"), dtype=np.float64)
         if len(value) == 0:
             return None
+        flat = np.frombuffer(value.as_buffer(of_type="d"), dtype=np.float64)
         if not isinstance(value[0], simdjson.Array):
             return flat if flat.size == len(value) else None
         lengths = [len(row) for row in value if isinstance(row, simdjson.Array)]
@@ -44,8 +46,11 @@ def _array(value: simdjson.Array) -> np.ndarray | None:
     return flat.reshape(rows, width)
 
 
-def read_arrays(model: type[Model], body: bytes | bytearray) -> Model | None:
-    """``model`` from a JSON body with its lists as numpy arrays, or None (see above)."""
+def read_arrays(model: type[Model], body: bytes | bytearray | memoryview) -> Model | None:
+    """``model`` from a JSON body with its lists as numpy arrays (in fields the model
+    types as lists: set without validation, as the Arrow path does), or None (see above)."""
+    if not bytes(memoryview(body)[:64]).lstrip(b" \t\r\n").startswith(b"{"):
+        return None
     try:
         document = simdjson.Parser().parse(body)
         if not isinstance(document, simdjson.Object):
@@ -68,7 +73,7 @@ def read_arrays(model: type[Model], body: bytes | bytearray) -> Model | None:
             lists += 1 if array.ndim == 1 else 1 + len(array)
         else:
             options[key] = value
-    if not arrays or body.count(b"[") != lists:
+    if not arrays or np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == ord("[")) != lists:
         return None
     # The options and the shape of each field, checked by the model itself: a 1 x 1
     # stand-in for each array (every number is checked later, by the numerics contract).

@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.json_body import Body
 from service.api.metrics import rows_scored
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import Limits
@@ -91,10 +92,10 @@ def metadata(divergence: Divergence) -> V2ModelMetadata:
     )
 
 
-def split(body: bytes | bytearray, declared: str | None) -> tuple[bytes | bytearray, memoryview]:
+def split(body: Body, declared: str | None) -> tuple[bytes | bytearray, memoryview]:
     """The JSON header and the binary data after it (a view: tensors are not copied)."""
-    if declared is None:
-        return body, memoryview(b"")
+    if declared is None:  # all JSON
+        return body.tobytes() if isinstance(body, memoryview) else body, memoryview(b"")
     if not declared.strip().isdigit() or int(declared) > len(body):
         raise TensorError(
             f"{HEADER_LENGTH} must be a byte count within the body's {len(body)} bytes; "
@@ -104,9 +105,7 @@ def split(body: bytes | bytearray, declared: str | None) -> tuple[bytes | bytear
     return bytes(view[: int(declared)]), view[int(declared) :]
 
 
-def infer(
-    divergence: Divergence, body: bytes | bytearray, declared: str | None, limits: Limits
-) -> Response:
+def infer(divergence: Divergence, body: Body, declared: str | None, limits: Limits) -> Response:
     """Read, score and answer one inference request (in a worker thread)."""
     header, binary = split(body, declared)
     request = parse_request(header)

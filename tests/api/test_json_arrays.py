@@ -89,6 +89,7 @@ def test_options_are_checked_by_the_model() -> None:
         b'{"p": [[0.5, 0.5]], "q": [0.5, 0.5]} trailing',
         b'{"p": [[0.5, 0.5]], "q": [0.5, 0.5]',
         b"[[0.5, 0.5]]",
+        b'\xef\xbb\xbf{"p": [[0.5, 0.5]], "q": [0.5, 0.5]}',  # a byte-order mark
         b"",
     ],
 )
@@ -112,3 +113,15 @@ def test_rows_nested_one_level_deeper_are_422_naming_the_element(client: httpx.C
     response = client.post("/kl/batch", json={"p": [[0.5, [0.5]]], "q": [0.5, 0.5]})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "p", 0, 1]
+
+
+def test_a_body_with_a_byte_order_mark_is_422_on_batches_as_on_single_pairs(
+    client: httpx.Client,
+) -> None:
+    body = b'\xef\xbb\xbf{"p": [[0.5, 0.5]], "q": [0.5, 0.5]}'
+    headers = {"content-type": "application/json"}
+    batch = client.post("/kl/batch", content=body, headers=headers)
+    pair = body.replace(b"[[0.5, 0.5]]", b"[0.5, 0.5]")
+    single = client.post("/kl", content=pair, headers=headers)
+    assert batch.status_code == single.status_code == 422
+    assert batch.json()["detail"][0]["type"] == "json_invalid"
