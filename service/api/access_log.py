@@ -4,14 +4,18 @@ A record through :mod:`logging` (a ``LogRecord``, filters, a JSON formatter, a w
 flush) costs about 28 µs in a request's flow: more than answering a small ``POST /kl``.
 So the request observer only queues the line's fields (a tuple on a deque), and a daemon
 thread writes the lines in batches, as nginx's ``access_log ... buffer= flush=`` does: a
-line waits at most :attr:`AccessLog.flush_seconds`, and what is queued is written at exit.
+batch is written :attr:`AccessLog.flush_seconds` after its first line was queued (later if
+standard error is slow to take it), and what is queued is written at a normal exit; a
+killed process loses what was waiting. At most :data:`MAX_WAITING` lines wait: beyond
+that the oldest are dropped, so a stalled standard error cannot grow memory for ever.
 
 The lines are the JSON objects of the service's other logs (``time``, ``level``,
 ``logger``, ``message``, ``request_id``) plus ``route``, ``status``, ``duration_ms`` and
 ``client``, written to standard error beside them. Each ``write`` holds whole lines and
-at most ``PIPE_BUF`` bytes, so lines from several worker processes sharing one pipe never
-interleave. The logger ``service.access`` still decides: lines are kept only while it is
-enabled for INFO (``--log-level warning`` turns them off, as before).
+at most ``PIPE_BUF`` bytes, so lines from several worker processes sharing one pipe do not
+interleave (a single line longer than that, a path of kilobytes, is written alone and may).
+The logger ``service.access`` still decides: lines are kept only while it is enabled for
+INFO (``--log-level warning`` turns them off, as before).
 """
 
 import atexit
@@ -26,6 +30,7 @@ import time
 import orjson
 
 LOGGER = logging.getLogger("service.access")
+MAX_WAITING = 100_000
 
 # Request time, request id, method, path, status, route, seconds taken, client address.
 Entry = tuple[float, str, str, str, int, str, float, str]
@@ -66,9 +71,10 @@ class AccessLog:
     def __init__(self, fd: int = 2, flush_seconds: float = 0.05) -> None:
         self.fd = fd
         self.flush_seconds = flush_seconds
-        self._entries: collections.deque[Entry] = collections.deque()
+        self._entries: collections.deque[Entry] = collections.deque(maxlen=MAX_WAITING)
         self._wake = threading.Event()
         self._write_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def add(self, entry: Entry) -> None:
@@ -77,9 +83,8 @@ class AccessLog:
             return
         if self._thread is None:
             self._start()
-        idle = not self._entries
         self._entries.append(entry)
-        if idle:
+        if len(self._entries) == 1:  # the writer drained the queue before this entry
             self._wake.set()
 
     def flush(self) -> None:
@@ -88,7 +93,10 @@ class AccessLog:
             chunk: list[bytes] = []
             size = 0
             while self._entries:
-                text = line(self._entries.popleft()) + b"\n"
+                try:
+                    text = line(self._entries.popleft()) + b"\n"
+                except TypeError:  # orjson: a string that is not valid UTF-8
+                    continue
                 if chunk and size + len(text) > select.PIPE_BUF:
                     self._write(b"".join(chunk))
                     chunk, size = [], 0
@@ -99,16 +107,21 @@ class AccessLog:
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
-        try:
-            while view:
+        while view:
+            try:
                 view = view[os.write(self.fd, view) :]
-        except OSError:
-            pass  # standard error closed: the lines have nowhere to go
+            except BlockingIOError:  # a non-blocking standard error, full for now
+                select.select([], [self.fd], [], 1.0)
+            except OSError:
+                return  # standard error closed: the lines have nowhere to go
 
     def _start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
-        self._thread.start()
-        atexit.register(self.flush)
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="access-log", daemon=True)
+                thread.start()
+                atexit.register(self.flush)
+                self._thread = thread
 
     def _run(self) -> None:
         while True:

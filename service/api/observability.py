@@ -132,8 +132,8 @@ class RequestObserver:
             requests, latency = _series(method, route, status)
             requests.inc()
             latency.observe(seconds)
+            REQUEST_ID.reset(token)
             client = (scope.get("client") or ("-",))[0]
             ACCESS_LOG.add(
                 (time.time(), request_id, method, scope["path"], status, route, seconds, client)
             )
-            REQUEST_ID.reset(token)

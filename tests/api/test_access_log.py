@@ -1,7 +1,10 @@
-"""The batched access log: the lines logging would write, whole, in order, never lost."""
+"""The batched access log: the lines logging would write, whole, in order, not lost at a
+normal exit."""
 
+import fcntl
 import json
 import logging
+import os
 import select
 import socket
 import subprocess
@@ -96,3 +99,40 @@ def test_lines_queued_just_before_exit_are_written() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert done.returncode == 0
     assert json.loads(done.stderr)["request_id"] == "trace-1"
+
+
+@pytest.mark.usefixtures("access_info")
+def test_a_line_longer_than_pipe_buf_is_written_whole_and_alone() -> None:
+    long_path = "/kl/" + "a" * 5000
+    reader, writer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with reader, writer:
+        log = AccessLog(writer.fileno(), flush_seconds=0.02)
+        log.add(ENTRY)
+        log.add((*ENTRY[:3], long_path, *ENTRY[4:]))  # type: ignore[arg-type]
+        log.add(ENTRY)
+        messages = _messages(reader, 3)
+    assert [m.count(b"\n") for m in messages if len(m) > select.PIPE_BUF] == [1]
+    paths = [json.loads(text)["message"].split()[1] for m in messages for text in m.splitlines()]
+    assert paths == ["/kl", long_path, "/kl"]
+
+
+@pytest.mark.usefixtures("access_info")
+def test_a_full_non_blocking_pipe_delays_lines_but_loses_none() -> None:
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)  # the smallest pipe Linux makes
+    os.set_blocking(write_end, False)
+    try:
+        log = AccessLog(write_end, flush_seconds=0.01)
+        for i in range(100):  # about 20 KB: five times what the pipe holds
+            log.add((*ENTRY[:1], f"id-{i}", *ENTRY[2:]))  # type: ignore[arg-type]
+        time.sleep(0.2)  # the writer fills the pipe and waits
+        received = b""
+        deadline = time.monotonic() + 5
+        while received.count(b"\n") < 100 and time.monotonic() < deadline:
+            if select.select([read_end], [], [], 0.1)[0]:
+                received += os.read(read_end, 65536)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    ids = [json.loads(text)["request_id"] for text in received.splitlines()]
+    assert ids == [f"id-{i}" for i in range(100)]
