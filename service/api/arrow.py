@@ -26,7 +26,8 @@ ARROW_BODY_DOC: dict[str, Any] = {"schema": {"type": "string", "format": "binary
 
 
 def _matrix(table: pa.Table, name: str) -> np.ndarray:
-    column = table.column(name).combine_chunks()
+    chunks = table.column(name)  # one chunk is used in place; several are joined (a copy)
+    column = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
     if column.null_count:
         raise InvalidInput(("body", name), f"column {name} holds nulls; every row needs values")
     if pa.types.is_fixed_size_list(column.type):

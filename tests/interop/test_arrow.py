@@ -130,3 +130,17 @@ def test_bytes_that_are_not_arrow_are_422_and_arrow_elsewhere_is_415(client: htt
         headers={"content-type": ARROW},
     )
     assert single.status_code == 415
+
+
+def test_a_stream_of_several_record_batches_scores_like_one(client: httpx.Client) -> None:
+    table = pa.table({"p": rows(P), "q": rows(Q)})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=3):  # rows 0-2, 3-5, 6-7
+            writer.write_batch(batch)
+    body = sink.getvalue().to_pybytes()
+    response = client.post("/kl/batch", content=body, headers={"content-type": ARROW})
+    assert response.status_code == 200, response.text
+    one = post(client, "/kl/batch", table).json()["kl"]
+    assert response.json()["kl"] == one
+    assert np.allclose(one, special.rel_entr(P, Q).sum(axis=1), rtol=1e-12)
