@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special
 
-from service.api.json_arrays import read_arrays
+from service.api.json_arrays import _count, read_arrays
 from service.divergences.schemas import DivergenceBatchRequest, KLBatchRequest
 
 # Doubles of every kind: subnormals, the extremes of float64, integers beyond 2**53.
@@ -125,3 +125,8 @@ def test_a_body_with_a_byte_order_mark_is_422_on_batches_as_on_single_pairs(
     single = client.post("/kl", content=pair, headers=headers)
     assert batch.status_code == single.status_code == 422
     assert batch.json()["detail"][0]["type"] == "json_invalid"
+
+
+@given(data=st.binary(max_size=300), step=st.integers(1, 64))
+def test_counting_a_byte_a_chunk_at_a_time_counts_it_everywhere(data: bytes, step: int) -> None:
+    assert _count(memoryview(bytearray(data)), ord("["), step) == data.count(b"[")
