@@ -24,14 +24,17 @@ RUN pip install --no-deps . \
 
 FROM python:3.11.14-slim-bookworm
 
-# Writable places for a read-only root: the data volume and a tmpfs at /tmp.
+# Writable places for a read-only root: the data volume and a tmpfs at /tmp. GLIBC_TUNABLES:
+# malloc asks for transparent huge pages, so large bodies and their parses are faulted in by
+# 2 MiB pages instead of 4 KiB ones (README, "Tuning").
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     MPLCONFIGDIR=/tmp/matplotlib \
     KERAS_HOME=/tmp/keras \
-    DIVERGENCE_DATA_DIR=/var/lib/divergence
+    DIVERGENCE_DATA_DIR=/var/lib/divergence \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
 RUN useradd --create-home --uid 10001 app \
     && mkdir -p /var/lib/divergence \
