@@ -51,3 +51,13 @@ def test_a_large_json_body_with_one_bad_number_is_422_naming_it(
     response = client.post("/kl/batch", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == loc
+
+
+def test_a_large_single_pair_is_read_and_scored_like_numpy(client: httpx.Client) -> None:
+    p, q = P.ravel()[:60_000], Q.ravel()[:60_000]  # weights: scaled by normalize
+    body = json.dumps({"p": p.tolist(), "q": q.tolist(), "normalize": True})
+    assert 1 << 20 < len(body) < 4 << 20  # past the fast lane, through the route
+    response = client.post("/kl", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    expected = formulas.kl(p / p.sum(), q / q.sum())
+    assert np.isclose(response.json()["kl"], float(expected), rtol=1e-12)
