@@ -84,7 +84,8 @@ def _buffer(size: int) -> bytearray | memoryview:
 
 async def read_body(request: Request) -> Body:
     """The whole body, in one buffer sized by ``Content-Length`` where there is one: a
-    ``memoryview`` from 1 MiB up (pydantic's parser needs ``bytes`` of it), else bytes.
+    ``memoryview`` from 1 MiB up (pydantic's parser needs ``bytes`` of it), a ``bytearray``
+    below, ``bytes`` for a chunked body.
 
     Starlette's ``Request.body()`` keeps every chunk and then joins them: twice the body
     in memory at the peak, which matters for batches of hundreds of megabytes.
