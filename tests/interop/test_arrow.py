@@ -8,6 +8,8 @@ import pyarrow as pa
 import pytest
 from scipy import special
 
+from service.api.arrow import read_arrow
+
 ARROW = "application/vnd.apache.arrow.stream"
 rng = np.random.default_rng(5)
 P = rng.dirichlet(np.ones(6), size=8)
@@ -144,3 +146,14 @@ def test_a_stream_of_several_record_batches_scores_like_one(client: httpx.Client
     one = post(client, "/kl/batch", table).json()["kl"]
     assert response.json()["kl"] == one
     assert np.allclose(one, special.rel_entr(P, Q).sum(axis=1), rtol=1e-12)
+
+
+def test_rows_read_from_a_writable_body_are_writable_views_of_it() -> None:
+    body = memoryview(bytearray(stream(pa.table({"p": rows(P), "q": rows(Q, pa.float32())}))))
+    p, q = read_arrow(body)
+    memory = np.frombuffer(body, dtype=np.uint8)
+    assert p.flags.writeable and np.shares_memory(p, memory)  # in place, as TF reads it
+    assert q is not None and not np.shares_memory(q, memory)  # float32: widened, a copy
+    np.testing.assert_array_equal(p, P)
+    read_only, _ = read_arrow(body.tobytes())
+    assert not read_only.flags.writeable and np.array_equal(read_only, P)
