@@ -38,6 +38,7 @@ from _harness import (
     running,
     service_argv,
     table,
+    timings,
     wait_for_tensorflow,
 )
 
@@ -113,14 +114,11 @@ def raw_loopback(body: bytes, repeats: int) -> list[float]:
 
 
 def service_compute(p: np.ndarray, q: np.ndarray, repeats: int) -> list[float]:
-    """Seconds of the service's own work on arrays in memory: the checks and the kernel."""
+    """Seconds of the service's own work on arrays in memory: the checks and the kernel
+    (after one untimed call, which imports TensorFlow and compiles)."""
     limits = Limits(max_vector_length=p.shape[1], max_batch_rows=len(p), sum_tolerance=1e-6)
-    times = []
-    for _ in range(repeats + 1):  # the first call imports TensorFlow and compiles
-        started = time.perf_counter()
-        score(DIVERGENCES["kl"], p=p, q=q, limits=limits, backend="tensorflow")
-        times.append(time.perf_counter() - started)
-    return times[1:]
+    kl = DIVERGENCES["kl"]
+    return timings(lambda: score(kl, p=p, q=q, limits=limits, backend="tensorflow"), repeats)
 
 
 def kl_values(target: str, answer: bytes, rows: int) -> np.ndarray:
