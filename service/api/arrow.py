@@ -80,9 +80,10 @@ def read_arrow(body: bytes | bytearray | memoryview) -> tuple[np.ndarray, np.nda
         ) from None
     if "p" not in table.column_names:
         raise InvalidInput(("body", "p"), "the Arrow table has no column p", "missing")
-    p = _matrix(table, "p", memoryview(body))
+    view = memoryview(body)
+    p = _matrix(table, "p", view)
     if "q" in table.column_names:
-        return p, _matrix(table, "q", memoryview(body))
+        return p, _matrix(table, "q", view)
     metadata = table.schema.metadata or {}
     if b"q" in metadata:
         try:
