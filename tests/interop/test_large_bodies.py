@@ -17,11 +17,6 @@ P = rng.dirichlet(np.ones(100), size=2_000)  # 1.6 MB a matrix: the test server 
 Q = rng.dirichlet(np.ones(100), size=2_000)
 
 
-@pytest.fixture(scope="module")
-def v2(client: httpx.Client) -> triton.InferenceServerClient:
-    return triton.InferenceServerClient(str(client.base_url).removeprefix("http://"))
-
-
 def test_a_large_arrow_body_scores_like_numpy(client: httpx.Client) -> None:
     response = post(client, "/kl/batch", pa.table({"p": rows(P), "q": rows(Q)}))
     assert response.status_code == 200, response.text

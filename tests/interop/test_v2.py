@@ -1,7 +1,6 @@
 """The Open Inference Protocol (KServe V2 REST) with Triton's own client, tritonclient."""
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,7 +10,6 @@ from scipy import special
 
 from service.divergences import formulas
 from service.divergences.catalog import DIVERGENCES
-from tests.conftest import Server
 
 pytest.importorskip(
     "tritonclient.http",
@@ -24,12 +22,6 @@ rng = np.random.default_rng(11)
 P = rng.dirichlet(np.ones(5), size=4)
 Q = rng.dirichlet(np.ones(5), size=4)
 SENTINEL = float(np.finfo(np.float64).max)
-
-
-@pytest.fixture(scope="module")
-def v2(server: Server) -> Iterator[triton.InferenceServerClient]:
-    with triton.InferenceServerClient(server.url.removeprefix("http://")) as client:
-        yield client
 
 
 def tensor(name: str, array: np.ndarray, binary: bool) -> triton.InferInput:
