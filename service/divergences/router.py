@@ -20,7 +20,14 @@ from service.config import Settings
 from service.divergences import schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.inputs import Limits
-from service.divergences.scoring import Backend, Scores, score, score_gaussians, unit_name
+from service.divergences.scoring import (
+    Backend,
+    Scores,
+    plain_kl,
+    score,
+    score_gaussians,
+    unit_name,
+)
 from service.divergences.streaming import score_rows
 from service.errors import (
     InvalidInput,
@@ -191,6 +198,14 @@ def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
 
 def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
     """The answer of ``POST /kl`` (the route's and the fast lane's); raises on bad input."""
+    if body.mode == "exact":
+        value = plain_kl(body.p, body.q, limits=limits, normalize=body.normalize)
+        if value is not None:
+            rows_scored("kl", "numpy").inc()
+            if body.base != "e":
+                value /= math.log(float(body.base))
+            unit = unit_name(DIVERGENCES["kl"], body.base)
+            return schemas.KLResponse(kl=value, finite=True, infinite_at=None, unit=unit)
     scores = _score(DIVERGENCES["kl"], body, limits)
     value, finite, at = _one(scores)
     return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)
