@@ -2,14 +2,17 @@
 
 A declared ``Content-Length`` over the limit is answered at once, before a byte of the
 body is read; a body sent without a length (chunked) is counted as it arrives and cut off
-as soon as it passes the limit. Both answers are 413 in the service's JSON error shape.
-(FastAPI's own ``max_body_size`` answers in plain text, so it is not used.)
+as soon as it passes the limit (a body within its declared length is not counted: the
+server hands the app no more than the declared length). Both answers are 413 in the
+service's JSON error shape. (FastAPI's own ``max_body_size`` answers in plain text, so it
+is not used.)
 """
 
 from fastapi import HTTPException
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.asgi import header
 
 
 def _too_large(size: str, limit: int) -> str:
@@ -33,12 +36,17 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["path"].endswith("/stream"):
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            message = _too_large(declared, self.max_bytes)
-            response = JSONResponse(_error(scope["path"], message), 413)
-            await response(scope, receive, send)
-            return
+        declared = header(scope, b"content-length") or b""
+        if declared.isdigit():
+            if int(declared) > self.max_bytes:
+                message = _too_large(declared.decode(), self.max_bytes)
+                response = JSONResponse(_error(scope["path"], message), 413)
+                await response(scope, receive, send)
+                return
+            if header(scope, b"transfer-encoding") is None:
+                # The server hands the app at most the declared length: nothing to count.
+                await self.app(scope, receive, send)
+                return
         received = 0
 
         async def counting_receive() -> Message:

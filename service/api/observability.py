@@ -16,13 +16,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.access_log import ACCESS_LOG
+from service.api.asgi import header
 
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -110,7 +110,7 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        given = (header(scope, REQUEST_ID_HEADER) or b"").decode("latin-1")
         request_id = given if 0 < len(given) <= 128 and given.isprintable() else new_request_id()
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
@@ -121,7 +121,7 @@ class RequestObserver:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
         try:

@@ -1,0 +1,17 @@
+"""Helpers for the pure ASGI middleware, which runs on every request (kept cheap)."""
+
+from starlette.types import Scope
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of the request header ``name`` (lower case, as ASGI servers give
+    names), or None when the request has none.
+
+    A scan of the raw header list: a fraction of the cost of building a
+    ``starlette.datastructures.Headers`` for one look-up.
+    """
+    for key, value in scope["headers"]:
+        if key == name:
+            value_: bytes = value
+            return value_
+    return None
