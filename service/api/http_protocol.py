@@ -7,12 +7,27 @@ Here the request line and headers must arrive within ``HEADER_TIMEOUT`` seconds 
 at most ``MAX_HEADER_BYTES``; the body must then average ``MIN_BODY_RATE`` bytes a second
 once ``BODY_GRACE`` seconds have passed (while the app reads it). Otherwise: 431 or 408,
 and the connection is closed.
+
+It also lets the app read a large body straight into a buffer of its own
+(:data:`READ_BODY_INTO`): the socket's bytes land in that buffer, with none of the four
+copies the usual path makes (uvloop's ``bytes``, httptools' ``bytes`` per body chunk,
+uvicorn's ``bytearray`` and its ``bytes`` per ASGI message) before the app copies them
+once more.
 """
 
 import asyncio
+import functools
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+# The key in the ASGI scope's "extensions" of ``async read_into(buffer) -> bool``: it fills
+# ``buffer`` (writable, the length of the whole body) with the request's body straight
+# from the socket and returns True; or returns False, having read nothing, where it cannot
+# (some of the body already received through ``receive``, the request already read or
+# gone): the app then reads the body through ``receive`` as usual.
+READ_BODY_INTO = "divergence.read_body_into"
 
 HEADER_TIMEOUT = 10.0
 MAX_HEADER_BYTES = 64 * 1024
@@ -60,6 +75,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._body_bytes = 0
         self._body_started = self.loop.time()
         self._timer = self.loop.call_later(BODY_GRACE, self._check_body_rate)
+        if self.cycle is not None and self.cycle.scope is self.scope:
+            extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+            extensions[READ_BODY_INTO] = functools.partial(self._read_body_into, self.cycle)
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes += len(body)
@@ -68,6 +86,37 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._cancel()
         super().on_message_complete()
+
+    async def _read_body_into(self, cycle: RequestResponseCycle, buffer: memoryview) -> bool:
+        """The body of ``cycle``'s request into ``buffer``: what httptools has parsed so
+        far, then the rest straight from the socket (see :data:`READ_BODY_INTO`)."""
+        parsed = len(cycle.body)
+        if (
+            cycle is not self.cycle
+            or not cycle.more_body
+            or cycle.disconnected
+            or self.transport.is_closing()
+            or parsed != self._body_bytes  # some of it went through receive()
+            or parsed >= len(buffer)
+        ):
+            return False
+        if cycle.waiting_for_100_continue:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            cycle.waiting_for_100_continue = False
+        buffer[:parsed] = cycle.body
+        cycle.body = bytearray()
+        reader = _BodyReader(self, buffer, parsed)
+        self.transport.set_protocol(reader)
+        self.flow.resume_reading()
+        return await reader.done
+
+    def _body_read(self) -> None:
+        """The direct read is done: back to HTTP, with a parser for the next request (the
+        old one still waits for the body bytes it never saw)."""
+        self.transport.set_protocol(self)
+        self.parser = httptools.HttpRequestParser(self)
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)  # as uvicorn's
+        self.on_message_complete()
 
     def _start_headers(self) -> None:
         self._cancel()
@@ -98,3 +147,39 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 b"HTTP/1.1 " + status + b"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
             )
         self.transport.close()
+
+
+class _BodyReader(asyncio.BufferedProtocol):
+    """The connection's protocol while a body is read into ``buffer`` from ``filled`` on:
+    the transport writes into the buffer itself; the rest goes to the HTTP protocol."""
+
+    def __init__(self, http: BoundedHttpToolsProtocol, buffer: memoryview, filled: int) -> None:
+        self.http = http
+        self.buffer = buffer
+        self.filled = filled
+        self.done: asyncio.Future[bool] = http.loop.create_future()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer[self.filled :]  # never more than the body: the next request waits
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.filled += nbytes
+        self.http._body_bytes += nbytes
+        if self.filled == len(self.buffer):
+            self.http._body_read()
+            if not self.done.done():
+                self.done.set_result(True)
+
+    def eof_received(self) -> None:
+        self.http.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.http.connection_lost(exc)
+        if not self.done.done():
+            self.done.set_result(False)  # receive() then tells the app of the disconnect
+
+    def pause_writing(self) -> None:
+        self.http.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.http.resume_writing()

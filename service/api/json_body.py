@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from service.api.arrow import ARROW_STREAM, read_arrow
+from service.api.http_protocol import READ_BODY_INTO
 from service.api.json_arrays import read_arrays
 from service.errors import BODY_ERROR_RESPONSES, UnsupportedMediaType
 
@@ -95,11 +96,13 @@ async def read_body(request: Request) -> Body:
     length = request.headers.get("content-length", "")
     if length.isdigit():
         body: Body = _buffer(int(length))
-        view, filled = memoryview(body), 0
-        async for chunk in request.stream():
-            view[filled : filled + len(chunk)] = chunk
-            filled += len(chunk)
-        view.release()
+        with memoryview(body) as view:
+            read_into = request.scope.get("extensions", {}).get(READ_BODY_INTO)
+            if not (len(view) >= _THREAD_THRESHOLD_BYTES and read_into and await read_into(view)):
+                filled = 0
+                async for chunk in request.stream():
+                    view[filled : filled + len(chunk)] = chunk
+                    filled += len(chunk)
     else:  # chunked: the length is known at the end only
         body = b"".join([chunk async for chunk in request.stream()])
     request._body = body  # type: ignore[assignment]  # later reads get the same buffer

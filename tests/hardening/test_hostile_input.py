@@ -523,9 +523,9 @@ def test_oversize_headers_are_refused(
 SLOW_LIMIT_SECONDS = 15
 
 
-def _trickle(base_url: str, first: bytes, rest: bytes, outcome: dict[str, str]) -> None:
-    """Send ``first``, then ``rest`` one byte a second; record how the server ended it."""
-    key = "headers" if b"Content-Length" not in first else "body"
+def _trickle(base_url: str, first: bytes, rest: bytes, outcome: dict[str, str], key: str) -> None:
+    """Send ``first``, then ``rest`` one byte a second; record as ``outcome[key]`` how the
+    server ended it."""
     started = time.monotonic()
     with socket.create_connection(_address(base_url), timeout=10) as sock:
         sock.sendall(first)
@@ -548,10 +548,11 @@ def _trickle(base_url: str, first: bytes, rest: bytes, outcome: dict[str, str]) 
 
 
 def test_a_client_sending_a_byte_a_second_is_cut_off(client: httpx.Client) -> None:
-    """Headers and a body, each sent one byte a second (in parallel): the server must cut
-    both off within 15 s (or answer 408)."""
+    """Headers, a body and a large body (read straight into its buffer), each sent one byte
+    a second (in parallel): the server must cut all three off within 15 s (or answer 408)."""
     base_url = str(client.base_url).rstrip("/")
     body = b'{"p": [0.5, 0.5], "q": [0.5, 0.5]}' + b" " * 64
+    large = 2 << 20
     outcome: dict[str, str] = {}
     threads = [
         threading.Thread(
@@ -561,11 +562,16 @@ def test_a_client_sending_a_byte_a_second_is_cut_off(client: httpx.Client) -> No
                 b"POST /kl HTTP/1.1\r\n",
                 b"Host: test\r\nX-Slow: " + b"a" * 64,
                 outcome,
+                "headers",
             ),
         ),
         threading.Thread(
             target=_trickle,
-            args=(base_url, _head("/kl", len(body)) + b"\r\n", body, outcome),
+            args=(base_url, _head("/kl", len(body)) + b"\r\n", body, outcome, "body"),
+        ),
+        threading.Thread(
+            target=_trickle,
+            args=(base_url, _head("/kl/batch", large) + b"\r\n{", b" " * 64, outcome, "large"),
         ),
     ]
     for thread in threads:
@@ -573,7 +579,7 @@ def test_a_client_sending_a_byte_a_second_is_cut_off(client: httpx.Client) -> No
     for thread in threads:
         thread.join(SLOW_LIMIT_SECONDS + 5)
     assert_still_serving(base_url)
-    for part in ("headers", "body"):
+    for part in ("headers", "body", "large"):
         assert outcome.get(part, "still open").startswith(("cut off", "answered 408")), outcome
 
 

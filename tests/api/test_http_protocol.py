@@ -1,0 +1,163 @@
+"""The service's HTTP protocol reads a large body straight into the app's buffer.
+
+A real uvicorn server (uvloop, the service's protocol) in a thread runs a small ASGI app
+that reads each body with the ``READ_BODY_INTO`` extension, falling back to ``receive``
+when it says no, and answers whether the direct read was taken and the body's SHA-256.
+"""
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from service.api.http_protocol import READ_BODY_INTO
+from tests.conftest import free_port
+
+MIB = 1 << 20
+
+
+async def echo_digest(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """POST: reads the body into a buffer (directly, unless ?receive-first, which takes one
+    message through ``receive`` first); answers {"direct", "sha256", "bytes"}."""
+    if scope["type"] != "http":
+        return
+    length = int(dict(scope["headers"]).get(b"content-length", b"0"))
+    buffer = bytearray(length)
+    filled = 0
+    if scope["query_string"] == b"receive-first":
+        message = await receive()
+        buffer[: len(message["body"])] = message["body"]
+        filled = len(message["body"])
+    direct = bool(await scope["extensions"][READ_BODY_INTO](memoryview(buffer)))
+    more = not direct
+    while more and filled < length:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        buffer[filled : filled + len(message["body"])] = message["body"]
+        filled += len(message["body"])
+        more = message.get("more_body", False)
+    answer = json.dumps(
+        {"direct": direct, "sha256": hashlib.sha256(buffer).hexdigest(), "bytes": length}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(answer)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": answer})
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    config = uvicorn.Config(
+        echo_digest,
+        port=free_port(),
+        loop="uvloop",
+        http="service.api.http_protocol:BoundedHttpToolsProtocol",
+        log_level="warning",
+        lifespan="off",
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started
+    yield f"http://127.0.0.1:{config.port}"
+    running.should_exit = True
+    thread.join(10)
+
+
+def body_of(size: int, seed: int = 0) -> bytes:
+    return bytes((i * 7 + seed) % 251 for i in range(size))
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def head(length: int, extra: bytes = b"") -> bytes:
+    return (
+        f"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: {length}\r\n".encode() + extra + b"\r\n"
+    )
+
+
+def read_answers(sock: socket.socket, count: int) -> list[dict[str, Any]]:
+    """The JSON bodies of the next ``count`` answers on ``sock`` (each has a length)."""
+    sock.settimeout(20)
+    data, answers = b"", []
+    while len(answers) < count:
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            headers = dict(line.split(b": ", 1) for line in data[:end].lower().split(b"\r\n")[1:])
+            size = int(headers[b"content-length"])
+            if len(data) >= end + 4 + size:
+                answers.append(json.loads(data[end + 4 : end + 4 + size]))
+                data = data[end + 4 + size :]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {len(answers)} answers"
+        data += chunk
+    return answers
+
+
+def address(server: str) -> tuple[str, int]:
+    return "127.0.0.1", int(server.rsplit(":", 1)[1])
+
+
+def test_large_bodies_on_one_connection_are_read_directly_and_whole(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        for seed, size in enumerate((3 * MIB, 5 * MIB + 17, 2 * MIB)):
+            data = body_of(size, seed)
+            answer = client.post("/", content=data).json()
+            assert answer == {"direct": True, "sha256": digest(data), "bytes": size}
+        small = client.post("/", content=b"tiny").json()
+        assert small["sha256"] == digest(b"tiny")
+
+
+def test_a_request_pipelined_behind_a_large_body_is_parsed_and_answered(server: str) -> None:
+    first, second = body_of(3 * MIB, 1), body_of(1000, 2)
+    with socket.create_connection(address(server)) as sock:
+        sock.sendall(head(len(first)) + first + head(len(second)) + second)
+        answers = read_answers(sock, 2)
+    assert [a["sha256"] for a in answers] == [digest(first), digest(second)]
+    assert answers[0]["direct"] is True
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_read(server: str) -> None:
+    data = body_of(2 * MIB, 3)
+    with socket.create_connection(address(server)) as sock:
+        sock.sendall(head(len(data), b"Expect: 100-continue\r\n"))
+        sock.settimeout(10)
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(data)
+        (answer,) = read_answers(sock, 1)
+    assert answer == {"direct": True, "sha256": digest(data), "bytes": len(data)}
+
+
+def test_a_body_partly_received_already_is_left_to_receive(server: str) -> None:
+    data = body_of(4 * MIB, 4)
+    answer = httpx.post(f"{server}/?receive-first", content=data, timeout=30).json()
+    assert answer == {"direct": False, "sha256": digest(data), "bytes": len(data)}
+
+
+def test_a_client_gone_in_the_middle_of_a_body_leaves_the_server_serving(server: str) -> None:
+    with socket.create_connection(address(server)) as sock:
+        sock.sendall(head(4 * MIB) + body_of(MIB))
+        time.sleep(0.2)  # the app has switched to the direct read
+    data = body_of(2 * MIB, 5)
+    assert httpx.post(server, content=data, timeout=30).json()["sha256"] == digest(data)
