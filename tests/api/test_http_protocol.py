@@ -1,6 +1,6 @@
 """The service's HTTP protocol reads a large body straight into the app's buffer.
 
-A real uvicorn server (uvloop, the service's protocol) in a thread runs a small ASGI app
+A real uvicorn server (the service's protocol) in a thread runs a small ASGI app
 that reads each body with the ``READ_BODY_INTO`` extension, falling back to ``receive``
 when it says no, and answers whether the direct read was taken and the body's SHA-256.
 """
@@ -60,12 +60,13 @@ async def echo_digest(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": answer})
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+@pytest.fixture(scope="module", params=["uvloop", "asyncio"])
+def server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The service's protocol on uvloop (as served) and on asyncio's own event loop."""
     config = uvicorn.Config(
         echo_digest,
         port=free_port(),
-        loop="uvloop",
+        loop=request.param,
         http="service.api.http_protocol:BoundedHttpToolsProtocol",
         log_level="warning",
         lifespan="off",
