@@ -25,8 +25,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 # The key in the ASGI scope's "extensions" of ``async read_into(buffer) -> bool``: it fills
 # ``buffer`` (writable, the length of the whole body) with the request's body straight
 # from the socket and returns True; or returns False, having read nothing, where it cannot
-# (some of the body already received through ``receive``, the request already read or
-# gone): the app then reads the body through ``receive`` as usual.
+# (a chunked body, a buffer not of the declared length, some of the body already received
+# through ``receive``, the request already read or gone): the app then reads the body
+# through ``receive`` as usual.
 READ_BODY_INTO = "divergence.read_body_into"
 
 HEADER_TIMEOUT = 10.0
@@ -91,8 +92,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         """The body of ``cycle``'s request into ``buffer``: what httptools has parsed so
         far, then the rest straight from the socket (see :data:`READ_BODY_INTO`)."""
         parsed = len(cycle.body)
+        declared = next((value for name, value in self.headers if name == b"content-length"), b"")
         if (
             cycle is not self.cycle
+            or not declared.isdigit()  # chunked: the socket's bytes are not the body's
+            or int(declared) != len(buffer)
             or not cycle.more_body
             or cycle.disconnected
             or self.transport.is_closing()
