@@ -1,11 +1,12 @@
 """Helpers for the pure ASGI middleware, which runs on every request (kept cheap)."""
 
-from starlette.types import Scope
+from collections.abc import Mapping
+from typing import Any
 
 
-def header(scope: Scope, name: bytes) -> bytes | None:
+def header(scope: Mapping[str, Any], name: bytes) -> bytes | None:
     """The first value of the request header ``name`` (lower case, as ASGI servers give
-    names), or None when the request has none.
+    names) in an ASGI ``scope``, or None when the request has none.
 
     A scan of the raw header list: a fraction of the cost of building a
     ``starlette.datastructures.Headers`` for one look-up.

@@ -22,6 +22,8 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from service.api.asgi import header
+
 # The key in the ASGI scope's "extensions" of ``async read_into(buffer) -> bool``: it fills
 # ``buffer`` (writable, the length of the whole body) with the request's body straight
 # from the socket and returns True; or returns False, having read nothing, where it cannot
@@ -92,7 +94,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         """The body of ``cycle``'s request into ``buffer``: what httptools has parsed so
         far, then the rest straight from the socket (see :data:`READ_BODY_INTO`)."""
         parsed = len(cycle.body)
-        declared = next((value for name, value in self.headers if name == b"content-length"), b"")
+        declared = header(self.scope, b"content-length") or b""
         if (
             cycle is not self.cycle
             or not declared.isdigit()  # chunked: the socket's bytes are not the body's
