@@ -23,6 +23,7 @@ from service.divergences.inputs import Limits
 from service.divergences.scoring import (
     Backend,
     Scores,
+    in_base,
     plain_kl,
     score,
     score_gaussians,
@@ -202,10 +203,13 @@ def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
         value = plain_kl(body.p, body.q, limits=limits, normalize=body.normalize)
         if value is not None:
             rows_scored("kl", "numpy").inc()
-            if body.base != "e":
-                value /= math.log(float(body.base))
-            unit = unit_name(DIVERGENCES["kl"], body.base)
-            return schemas.KLResponse(kl=value, finite=True, infinite_at=None, unit=unit)
+            kl_ = DIVERGENCES["kl"]
+            return schemas.KLResponse(
+                kl=in_base(value, kl_, body.base),
+                finite=True,
+                infinite_at=None,
+                unit=unit_name(kl_, body.base),
+            )
     scores = _score(DIVERGENCES["kl"], body, limits)
     value, finite, at = _one(scores)
     return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)

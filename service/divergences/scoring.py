@@ -7,7 +7,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, cast
+from typing import Literal, Protocol, TypeVar, cast
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from service.errors import InvalidInput
 Mode = Literal["exact", "keras"]
 Backend = Literal["numpy", "tensorflow"]
 Values = Sequence[float] | Sequence[Sequence[float]] | np.ndarray
+InNats = TypeVar("InNats", float, np.ndarray)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,14 @@ def unit_name(divergence: Divergence, base: float | str) -> str:
     names: dict[float | str, str] = {"e": "nat", 2.0: "bit", 10.0: "hartley"}
     name = names.get(base) or f"log{float(base):g}-unit"
     return f"sqrt({name})" if divergence.base_power == 0.5 else name
+
+
+def in_base(values: InNats, divergence: Divergence, base: float | str) -> InNats:
+    """``values`` of ``divergence`` computed in nats, in the unit of ``base`` (unchanged
+    for ``"e"`` and for divergences whose values have no unit)."""
+    if divergence.uses_base and base != "e":
+        return values / math.log(float(base)) ** divergence.base_power
+    return values
 
 
 def score(
@@ -78,9 +87,7 @@ def score(
     if mode == "keras":
         p_arr, q_arr = np.clip(p_arr, epsilon, 1), np.clip(q_arr, epsilon, 1)
     args = (alpha,) if divergence.parameters else ()
-    values = _compute(divergence, p_arr, q_arr, args, backend)
-    if divergence.uses_base and base != "e":
-        values = values / math.log(float(base)) ** divergence.base_power
+    values = in_base(_compute(divergence, p_arr, q_arr, args, backend), divergence, base)
     return Scores(
         values, _infinite_at(divergence, p_arr, q_arr, values, alpha), unit_name(divergence, base)
     )
@@ -186,11 +193,11 @@ def score_gaussians(
         arrays[name] = array
     for name, array in arrays.items():
         check_finite(array, name)
-    values_ = kl_diagonal_gaussians(
-        arrays["mu"], arrays["logvar"], arrays["mu2"], arrays["logvar2"]
+    values_ = in_base(
+        kl_diagonal_gaussians(arrays["mu"], arrays["logvar"], arrays["mu2"], arrays["logvar2"]),
+        DIVERGENCES["kl"],
+        base,
     )
-    if base != "e":
-        values_ = values_ / math.log(float(base))
     return Scores(
         np.asarray(values_), np.full(np.shape(values_), -1), unit_name(DIVERGENCES["kl"], base)
     )
