@@ -9,17 +9,26 @@ RUN python -m venv /opt/venv
 
 # Dependencies first, in a layer of their own: rebuilt only when pyproject.toml or the lock change.
 # EXTRAS=gpu installs the project's gpu extra: tensorflow[and-cuda], for GPU workers.
+# They are installed through a stub of the project built in a folder of its own, then removed:
+# setuptools builds in the source tree and keeps a build/ folder, and a stale build/ in /src
+# would be copied over the real sources by the install below (an empty __init__.py shipped so).
+# The secrets (tools/image/build passes them; a plain `docker build` needs none) are a pip
+# configuration and CA bundle for a machine that reaches the package index through a proxy:
+# mounted for these RUN steps only, in no layer of the image.
 ARG EXTRAS=""
-COPY pyproject.toml README.md requirements.lock ./
-# The project itself is what is installed here: its dependencies' ranges are in pyproject.toml
-# and their versions are held to requirements.lock, the versions CI tests and audits.
+COPY pyproject.toml requirements.lock ./
+# The versions are held to requirements.lock, the versions CI tests and audits.
 # hadolint ignore=DL3013
-RUN mkdir service && touch service/__init__.py \
-    && pip install --constraint requirements.lock ".${EXTRAS:+[$EXTRAS]}" \
-    && pip uninstall --yes divergence-service
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf --mount=type=secret,id=ca-bundle.crt \
+    mkdir -p /tmp/stub/service && cp pyproject.toml /tmp/stub/ && touch /tmp/stub/README.md \
+    && pip install --constraint requirements.lock "/tmp/stub${EXTRAS:+[$EXTRAS]}" \
+    && pip uninstall --yes divergence-service && rm -rf /tmp/stub
 
+# The project from a tree that was never built: what is installed is exactly service/.
+COPY README.md ./
 COPY service ./service
-RUN pip install --no-deps . \
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf --mount=type=secret,id=ca-bundle.crt \
+    pip install --no-deps . \
     && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
 FROM python:3.11.14-slim-bookworm

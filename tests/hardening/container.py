@@ -3,14 +3,20 @@
 
 ``Container(...).argv(command)`` is a command line that runs ``command`` in a mount
 namespace of its own (``unshare --mount``; root is needed to build it), chrooted into a
-root file system made like the image's:
+root file system, from one of two ``Image``s:
 
-- a read-only root: a tmpfs skeleton remounted read-only, with this machine's ``/usr`` and
-  ``/etc`` (the image's system), the Python installation and the project with its venv
-  (``/opt/venv`` too, as in the image) bind-mounted read-only;
-- the image's user ``app`` (uid and gid 10001) in ``/etc/passwd`` and ``/etc/group``, its
-  home ``/home/app`` (the working directory) and ``/var/lib/divergence`` owned by it, on the
-  read-only root like everything else;
+- the image built from the Dockerfile (``Image.built``: tools/image/build, mounted with
+  buildah), its root bind-mounted read-only, with the ENV, CMD and HEALTHCHECK the build
+  recorded;
+- the checkout made to look like it (``Image.checkout``), for machines without buildah: a
+  tmpfs skeleton remounted read-only, with this machine's ``/usr`` and ``/etc``, the Python
+  installation and the project with its venv (``/opt/venv`` too, as in the image)
+  bind-mounted read-only; the image's user ``app`` (uid and gid 10001) in ``/etc/passwd``
+  and ``/etc/group``; its home ``/home/app`` and ``/var/lib/divergence`` owned by it; the
+  ENV, CMD and HEALTHCHECK read from the Dockerfile's text;
+
+and in both:
+
 - writable only where a compose file says so: a tmpfs for each ``tmpfs`` entry, a host
   folder for each volume; plus what Docker always adds: ``/dev/shm`` (a tmpfs), the device
   nodes, ``/proc``, and ``/sys`` read-only;
@@ -21,10 +27,13 @@ The process is the command itself (``unshare`` and ``chroot`` exec it), so signa
 it, and its mounts disappear with it.
 """
 
+import json
 import os
+import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,11 +64,55 @@ def namespaces_refused() -> str | None:
     return None
 
 
+def dockerfile_env() -> dict[str, str]:
+    """The ENV of the final image stage (the Dockerfile's last ENV block)."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    env_line = [line for line in text.splitlines() if line.startswith("ENV ")][-1]
+    return dict(pair.split("=", 1) for pair in shlex.split(env_line[4:]))
+
+
+@dataclass(frozen=True)
+class Image:
+    """What containers are made from: a root file system (None: the checkout's stand-in) and
+    the configuration a container starts with."""
+
+    name: str
+    root: Path | None
+    environment: dict[str, str]
+    command: list[str]
+    healthcheck: list[str]  # the HEALTHCHECK's exec form, without "CMD"
+
+    @classmethod
+    def checkout(cls) -> "Image":
+        """The checkout as the image: ENV, CMD and HEALTHCHECK read from the Dockerfile."""
+        text = (ROOT / "Dockerfile").read_text()
+        command = re.search(r"^CMD (\[.*\])$", text, re.MULTILINE)
+        health = re.search(r"HEALTHCHECK .*?CMD (\[.*\])", text.replace("\\\n", " "))
+        assert command is not None and health is not None
+        environment = {**dockerfile_env(), "PATH": PATH}
+        return cls("checkout", None, environment, json.loads(command[1]), json.loads(health[1]))
+
+    @classmethod
+    def built(cls, name: str, root: Path) -> "Image":
+        """An image built by buildah, mounted at ``root``: its configuration as recorded."""
+        inspected = subprocess.run(
+            ["buildah", "inspect", "--type", "image", name],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        config = json.loads(inspected.stdout)["Docker"]["config"]
+        kind, *health = config["Healthcheck"]["Test"]
+        assert kind == "CMD", config["Healthcheck"]
+        environment = dict(pair.split("=", 1) for pair in config["Env"])
+        return cls(name, root, environment, config["Cmd"], health)
+
+
 @dataclass
 class Container:
-    """One service's container: ``root`` is an empty host folder to build it on."""
+    """One service's container from ``image``: ``root`` is an empty host folder to build it
+    on; ``environment`` is added to the image's."""
 
     root: Path
+    image: Image
     environment: dict[str, str]
     volumes: dict[str, Path] = field(default_factory=dict)  # container path: host folder
     read_only_volumes: dict[str, Path] = field(default_factory=dict)
@@ -68,15 +121,9 @@ class Container:
     def argv(self, command: list[str]) -> list[str]:
         """``command`` inside the container; arguments appended to the list reach it."""
         self.root.mkdir(parents=True, exist_ok=True)
-        etc = self.root.parent / f"{self.root.name}-etc"
-        etc.mkdir(exist_ok=True)
-        (etc / "passwd").write_text(
-            Path("/etc/passwd").read_text() + f"app:x:{UID}:{GID}::{HOME}:/bin/sh\n"
-        )
-        (etc / "group").write_text(Path("/etc/group").read_text() + f"app:x:{GID}:\n")
         r = shlex.quote(str(self.root))
         q = shlex.quote
-        lines = ["set -eu", f"mount -t tmpfs -o mode=0755 image {r}"]
+        lines = ["set -eu"]
 
         def bind(source: Path | str, target: str, read_only: bool) -> None:
             kind = "-d" if Path(source).is_dir() else "-f"
@@ -89,26 +136,20 @@ class Container:
             if read_only:
                 lines.append(f"mount -o remount,bind,ro,nosuid {r}{q(target)}")
 
+        if self.image.root is not None:
+            lines.append(f"mount --bind {q(str(self.image.root))} {r}")
+        else:
+            lines.append(f"mount -t tmpfs -o mode=0755 image {r}")
         # The compose file's tmpfs first: a project checked out under /tmp stays visible.
         for path in self.tmpfs:
             lines.append(f"mkdir -p {r}{q(path)}")
             lines.append(f"mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs {r}{q(path)}")
-        # The image: system, Python, the project and its venv, all read-only.
-        for system in ("/usr", "/etc"):
-            bind(system, system, read_only=True)
-        for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("sbin", "usr/sbin")):
-            lines.append(f"ln -s {target} {r}/{link}")
-        if Path("/lib64").exists():
-            lines.append(f"ln -s usr/lib64 {r}/lib64")
-        bind(PYTHON_HOME, str(PYTHON_HOME), read_only=True)
-        bind(ROOT, str(ROOT), read_only=True)
-        bind(ROOT / ".venv", "/opt/venv", read_only=True)
-        bind(etc / "passwd", "/etc/passwd", read_only=True)
-        bind(etc / "group", "/etc/group", read_only=True)
-        for folder in (HOME, DATA_DIR):
-            lines.append(f"mkdir -p {r}{folder} && chown {UID}:{GID} {r}{folder}")
+        if self.image.root is None:
+            self._checkout_as_image(lines, bind)
         # What Docker always gives a container.
-        lines.append(f"mkdir -p {r}/dev/shm {r}/proc {r}/sys")
+        lines.append(f"mkdir -p {r}/dev {r}/proc {r}/sys")
+        lines.append(f"mount -t tmpfs -o mode=0755,nosuid dev {r}/dev")
+        lines.append(f"mkdir {r}/dev/shm")
         for device in DEVICES:
             bind(f"/dev/{device}", f"/dev/{device}", read_only=False)
         lines.append(f"ln -s /proc/self/fd {r}/dev/fd")
@@ -120,8 +161,11 @@ class Container:
             bind(host, path, read_only=False)
         for path, host in self.read_only_volumes.items():
             bind(host, path, read_only=True)
-        lines.append(f"mount -o remount,ro {r}")
-        environment = {"PATH": PATH, "HOME": HOME, "HOSTNAME": "container", **self.environment}
+        # A bind mount is made read-only by itself ("bind"): the image's own file system, which
+        # buildah's other mounts share, stays as it is.
+        lines.append(f"mount -o remount,{'bind,' if self.image.root else ''}ro {r}")
+        environment = {"HOME": HOME, "HOSTNAME": "container", **self.image.environment}
+        environment.update(self.environment)
         # Old OpenBLAS builds crash without these on some processors (set by the machine).
         for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if name in os.environ and name not in environment:
@@ -140,3 +184,29 @@ class Container:
             "unshare", "--mount", "--propagation", "private", "--",
             "/bin/sh", "-c", script, "container", *command,
         ]  # fmt: skip
+
+    def _checkout_as_image(
+        self, lines: list[str], bind: Callable[[Path | str, str, bool], None]
+    ) -> None:
+        """This machine's system, Python and the project with its venv, read-only, with the
+        image's user and its folders: what the Dockerfile would have made."""
+        r = shlex.quote(str(self.root))
+        etc = self.root.parent / f"{self.root.name}-etc"
+        etc.mkdir(exist_ok=True)
+        (etc / "passwd").write_text(
+            Path("/etc/passwd").read_text() + f"app:x:{UID}:{GID}::{HOME}:/bin/sh\n"
+        )
+        (etc / "group").write_text(Path("/etc/group").read_text() + f"app:x:{GID}:\n")
+        for system in ("/usr", "/etc"):
+            bind(system, system, True)
+        for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("sbin", "usr/sbin")):
+            lines.append(f"ln -s {target} {r}/{link}")
+        if Path("/lib64").exists():
+            lines.append(f"ln -s usr/lib64 {r}/lib64")
+        bind(PYTHON_HOME, str(PYTHON_HOME), True)
+        bind(ROOT, str(ROOT), True)
+        bind(ROOT / ".venv", "/opt/venv", True)
+        bind(etc / "passwd", "/etc/passwd", True)
+        bind(etc / "group", "/etc/group", True)
+        for folder in (HOME, DATA_DIR):
+            lines.append(f"mkdir -p {r}{folder} && chown {UID}:{GID} {r}{folder}")

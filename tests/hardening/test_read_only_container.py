@@ -3,6 +3,9 @@
 docker-compose.yml declares it (its tmpfs and volumes). There is no Docker engine here:
 tests/hardening/container.py builds that container from Linux namespaces (root needed).
 
+Each test runs on two images (tests/hardening/conftest.py): the checkout made to look like
+the image (fast, everywhere), and the image built from the Dockerfile (slow, with buildah).
+
 The writable places are read from docker-compose.yml, so a service that starts needing a
 place the compose file does not declare fails here with "Read-only file system"."""
 
@@ -18,9 +21,18 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, start_server, stop_server
-from tests.hardening.container import DATA_DIR, GID, HOME, UID, Container, namespaces_refused
+from tests.hardening.container import (
+    DATA_DIR,
+    GID,
+    HOME,
+    UID,
+    Container,
+    Image,
+    dockerfile_env,
+    namespaces_refused,
+)
 from tests.jobs.helpers import QUICK, finished, submit, wait_for
-from tests.scaleout.test_containers import compose, dockerfile_env
+from tests.scaleout.test_containers import compose
 
 PAIR = {"p": [0.1, 0.4, 0.5], "q": [0.8, 0.15, 0.05]}
 KL = 1.3356800935337299  # README's first example
@@ -55,11 +67,6 @@ def _namespaces() -> None:
         pytest.skip(reason)
 
 
-def image_environment() -> dict[str, str]:
-    """The final stage's ENV (its PATH is the container's, set by Container)."""
-    return {k: v for k, v in dockerfile_env().items() if k != "PATH"}
-
-
 def volume(tmp: Path, name: str) -> Path:
     """A named volume: Docker fills a new one from the image's folder, owned by the user."""
     folder = tmp / "volumes" / name
@@ -69,7 +76,7 @@ def volume(tmp: Path, name: str) -> Path:
 
 
 def service_container(
-    tmp: Path, name: str, cifar: Path, environment: dict[str, str], root: str = ""
+    tmp: Path, image: Image, name: str, cifar: Path, environment: dict[str, str], root: str = ""
 ) -> Container:
     """The container compose makes for service ``name``: its tmpfs and volumes, the bind
     mount of CIFAR-10 read-only."""
@@ -90,7 +97,8 @@ def service_container(
             writable[target] = volume(tmp, source)
     return Container(
         tmp / f"{root or name}-root",
-        {**image_environment(), **service["environment"], **environment},
+        image,
+        {**service["environment"], **environment},
         volumes=writable,
         read_only_volumes=read_only,
         tmpfs=tuple(service["tmpfs"]),
@@ -154,17 +162,19 @@ def test_compose_declares_the_image_user_a_read_only_root_and_no_capabilities() 
     assert re.search(rf"^USER {UID}:{GID}$", text, re.MULTILINE)
     assert f"chown {UID}:{GID} {DATA_DIR}" in text and f'VOLUME ["{DATA_DIR}"]' in text
     # Every place the image's environment points a library at is on the tmpfs.
-    env = image_environment()
+    env = dockerfile_env()
     assert env["MPLCONFIGDIR"].startswith("/tmp/") and env["KERAS_HOME"].startswith("/tmp/")
 
 
 @pytest.mark.parametrize("name", ["api", "worker"])
 def test_the_container_is_read_only_but_for_what_compose_declares(
-    tmp_path: Path, tiny_cifar: Path, name: str
+    tmp_path: Path, image: Image, tiny_cifar: Path, name: str
 ) -> None:
-    container = service_container(tmp_path, name, tiny_cifar, {})
+    container = service_container(tmp_path, image, name, tiny_cifar, {})
     places = ["/", "/tmp", "/dev/shm", DATA_DIR, HOME, "/etc", "/usr/local", "/var/lib",
-              "/opt/venv", str(ROOT), "/data/cifar10"]  # fmt: skip
+              "/opt/venv", "/data/cifar10"]  # fmt: skip
+    if image.root is None:
+        places.append(str(ROOT))
     probed = subprocess.run(
         container.argv(["python", "-c", PROBE, *places]), capture_output=True, text=True
     )
@@ -190,8 +200,16 @@ def assert_serves(client: httpx.Client) -> None:
     assert answer.status_code == 200 and answer.json()["kl"] == pytest.approx(KL)
 
 
+def assert_healthcheck_passes(tmp: Path, image: Image, port: str) -> None:
+    """The image's HEALTHCHECK, run in a container of its own like ``docker exec``."""
+    health = [arg.replace("8000", port) for arg in image.healthcheck]
+    probe = Container(tmp / "healthcheck-root", image, {})
+    checked = subprocess.run(probe.argv(health), capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_compose_api_and_worker_serve_and_train_on_a_read_only_root(
-    tmp_path: Path, tiny_cifar: Path, database_url: str, queue_url: str
+    tmp_path: Path, image: Image, tiny_cifar: Path, database_url: str, queue_url: str
 ) -> None:
     services = compose()["services"]
     stores = {
@@ -199,8 +217,8 @@ def test_compose_api_and_worker_serve_and_train_on_a_read_only_root(
         "DIVERGENCE_QUEUE_URL": queue_url,
         "DIVERGENCE_HEARTBEAT_SECONDS": "0.5",
     }
-    api_container = service_container(tmp_path, "api", tiny_cifar, stores)
-    worker_container = service_container(tmp_path, "worker", tiny_cifar, stores)
+    api_container = service_container(tmp_path, image, "api", tiny_cifar, stores)
+    worker_container = service_container(tmp_path, image, "worker", tiny_cifar, stores)
     assert DATA_DIR not in api_container.volumes, "the api writes no data of its own"
     logs = worker_container.volumes.get(DATA_DIR)
     api = start_server(tmp_path, argv=api_container.argv(command(services["api"]["command"])))
@@ -211,14 +229,7 @@ def test_compose_api_and_worker_serve_and_train_on_a_read_only_root(
         assert_locked_down(api.process.pid)
         assert_locked_down(worker.pid)
         port = api.url.rsplit(":", 1)[1]
-        # The image's HEALTHCHECK, run in a container of its own like `docker exec`.
-        dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-        found = re.search(r"HEALTHCHECK .*?CMD (\[.*\])", dockerfile)
-        assert found is not None
-        health = [arg.replace("8000", port) for arg in json.loads(found.group(1))]
-        probe = service_container(tmp_path, "api", tiny_cifar, stores, root="healthcheck")
-        checked = subprocess.run(probe.argv(health), capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
+        assert_healthcheck_passes(tmp_path, image, port)
         with httpx.Client(base_url=api.url, timeout=30) as client:
             assert_serves(client)
             job = submit(client, **QUICK, losses=["kl"])
@@ -241,26 +252,25 @@ def test_compose_api_and_worker_serve_and_train_on_a_read_only_root(
 
 
 def test_the_images_own_command_serves_with_its_data_on_the_volume(
-    tmp_path: Path, tiny_cifar: Path
+    tmp_path: Path, image: Image, tiny_cifar: Path
 ) -> None:
     """``docker run`` of the image alone: its CMD (API and an embedded worker, SQLite), the
     Dockerfile's VOLUME as the data volume, a tmpfs at /tmp, the root read-only."""
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    found = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
-    assert found is not None
     data = volume(tmp_path, "data")
     container = Container(
         tmp_path / "image-root",
-        {**image_environment(), "DIVERGENCE_CIFAR10_DIR": "/data/cifar10"},
+        image,
+        {"DIVERGENCE_CIFAR10_DIR": "/data/cifar10"},
         volumes={DATA_DIR: data},
         read_only_volumes={"/data/cifar10": tiny_cifar},
     )
-    server = start_server(tmp_path, argv=container.argv(command(json.loads(found.group(1)))))
+    server = start_server(tmp_path, argv=container.argv(command(image.command)))
     try:
         assert_locked_down(server.process.pid)
         with httpx.Client(base_url=server.url, timeout=30) as client:
             assert_serves(client)
             assert client.get("/jobs").status_code == 200
+        assert_healthcheck_passes(tmp_path, image, server.url.rsplit(":", 1)[1])
     finally:
         stop_server(server)
     assert {"jobs.db", "queue.db"} <= {p.name for p in data.iterdir()}

@@ -5,7 +5,6 @@ real Redis and PostgreSQL of this machine."""
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, start_server, stop_server
+from tests.hardening.container import dockerfile_env
 from tests.jobs.helpers import QUICK, finished, submit, wait_for
 from tests.scaleout.conftest import start_worker
 
@@ -25,13 +25,6 @@ BIN = Path(sys.executable).parent
 def compose() -> dict[str, Any]:
     document: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     return document
-
-
-def dockerfile_env() -> dict[str, str]:
-    """The ENV of the final image stage (the Dockerfile's last ENV block)."""
-    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    env_line = [line for line in text.splitlines() if line.startswith("ENV ")][-1]
-    return dict(pair.split("=", 1) for pair in shlex.split(env_line[4:]))
 
 
 def test_dockerfile_passes_hadolint() -> None:
