@@ -1,4 +1,5 @@
-"""The service's HTTP protocol reads a large body straight into the app's buffer.
+"""The service's HTTP protocol reads a large body straight into the app's buffer, and
+holds its header limits on every request of a connection.
 
 A real uvicorn server (the service's protocol) in a thread runs a small ASGI app
 that reads each body with the ``READ_BODY_INTO`` extension, falling back to ``receive``
@@ -17,6 +18,7 @@ import httpx
 import pytest
 import uvicorn
 
+from service.api import http_protocol
 from service.api.http_protocol import READ_BODY_INTO
 from tests.conftest import free_port
 
@@ -172,3 +174,62 @@ def test_a_client_gone_in_the_middle_of_a_body_leaves_the_server_serving(server:
         time.sleep(0.2)  # the app has switched to the direct read
     data = body_of(2 * MIB, 5)
     assert httpx.post(server, content=data, timeout=30).json()["sha256"] == digest(data)
+
+
+# Header limits: every request of a connection, as nginx applies its header buffers.
+
+BIG_HEADER = b"X-Big: " + b"a" * 130_000 + b"\r\n"
+MANY_HEADERS = b"".join(b"X-Many-%d: v\r\n" % i for i in range(10_000))
+
+
+def read_status_then_close(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(20)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("headers", [BIG_HEADER, MANY_HEADERS], ids=["130 kB", "10,000"])
+def test_oversize_headers_on_a_later_request_of_a_connection_are_431(
+    server: str, headers: bytes
+) -> None:
+    with socket.create_connection(address(server)) as sock:
+        sock.sendall(head(4) + b"tiny")
+        assert read_answers(sock, 1)[0]["sha256"] == digest(b"tiny")
+        sock.sendall(head(4, headers) + b"more")
+        answer = read_status_then_close(sock)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+
+
+@pytest.mark.parametrize("headers", [BIG_HEADER, MANY_HEADERS], ids=["130 kB", "10,000"])
+def test_oversize_headers_pipelined_behind_a_request_are_431_after_its_answer(
+    server: str, headers: bytes
+) -> None:
+    with socket.create_connection(address(server)) as sock:
+        sock.sendall(head(4) + b"tiny" + head(4, headers) + b"more")
+        answer = read_status_then_close(sock)
+    first, _, rest = answer.partition(b"HTTP/1.1 431 ")
+    assert first.startswith(b"HTTP/1.1 200 ") and digest(b"tiny").encode() in first, answer[:300]
+    assert rest.startswith(b"Request Header Fields Too Large"), answer[:300]
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["keep-alive", "pipelined"])
+def test_a_later_request_whose_headers_stall_is_answered_408(
+    server: str, pipelined: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_protocol, "HEADER_TIMEOUT", 1.0)
+    stalled = b"POST / HTTP/1.1\r\nHost: test\r\nX-Slow: a"
+    with socket.create_connection(address(server)) as sock:
+        if pipelined:
+            sock.sendall(head(4) + b"tiny" + stalled)
+        else:
+            sock.sendall(head(4) + b"tiny")
+            assert read_answers(sock, 1)[0]["sha256"] == digest(b"tiny")
+            sock.sendall(stalled)
+        started = time.monotonic()
+        answer = read_status_then_close(sock)
+    assert time.monotonic() - started < 10
+    assert b"HTTP/1.1 408 Request Timeout" in answer, answer[:300]
+    assert answer.startswith(b"HTTP/1.1 200 ") or not pipelined
