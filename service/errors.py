@@ -146,9 +146,21 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": reason}, 503, headers={"Retry-After": "5"})
 
 
+# The Open Inference Protocol's routes (service/interop/v2.py) answer every error, a 500
+# too, in V2's shape.
+V2_PREFIX = "/v2"
+
+
+def internal_error_body(path: str) -> dict[str, str]:
+    """The body of a 500: V2's ``{"error"}`` on its routes, ``{"detail"}`` elsewhere."""
+    key = "error" if path == V2_PREFIX or path.startswith(V2_PREFIX + "/") else "detail"
+    return {key: "Internal server error"}
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The traceback goes to the log (uvicorn prints it), never to the client.
-    return _detail_response(500, "Internal server error")
+    # Only for errors outside the request observer, which answers (and logs) the others
+    # with the request's id. The traceback goes to the log, never to the client.
+    return JSONResponse(internal_error_body(request.url.path), 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -15,11 +15,15 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.access_log import ACCESS_LOG
 from service.api.asgi import header
+from service.errors import internal_error_body
+
+log = logging.getLogger(__name__)
 
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -101,7 +105,11 @@ def _route(scope: Scope) -> str:
 
 
 class RequestObserver:
-    """Pure ASGI middleware: request id, metrics and the access log of each request."""
+    """Pure ASGI middleware: request id, metrics and the access log of each request.
+
+    An exception no handler took is logged here, with the request's id, and answered 500
+    in the route's error shape (with the id too); where the answer had begun, it is cut
+    short (the server closes the connection of an unfinished answer)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -115,17 +123,22 @@ class RequestObserver:
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
+        started_answer = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_answer
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_answer = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            if not started_answer:
+                await _send_internal_error(send_with_id, scope["path"])
         finally:
             seconds = time.perf_counter() - started
             route, method = _route(scope), scope["method"]
@@ -137,3 +150,10 @@ class RequestObserver:
             ACCESS_LOG.add(
                 (time.time(), request_id, method, scope["path"], status, route, seconds, client)
             )
+
+
+async def _send_internal_error(send: Send, path: str) -> None:
+    body = orjson.dumps(internal_error_body(path))
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
