@@ -151,16 +151,20 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 V2_PREFIX = "/v2"
 
 
-def internal_error_body(path: str) -> dict[str, str]:
-    """The body of a 500: V2's ``{"error"}`` on its routes, ``{"detail"}`` elsewhere."""
+def error_body(path: str, message: str) -> dict[str, str]:
+    """The body of an error about the request as a whole, answered before or outside its
+    route: V2's ``{"error"}`` on V2's routes, ``{"detail"}`` elsewhere."""
     key = "error" if path == V2_PREFIX or path.startswith(V2_PREFIX + "/") else "detail"
-    return {key: "Internal server error"}
+    return {key: message}
+
+
+INTERNAL_ERROR = "Internal server error"
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Only for errors outside the request observer, which answers (and logs) the others
     # with the request's id. The traceback goes to the log, never to the client.
-    return JSONResponse(internal_error_body(request.url.path), 500)
+    return JSONResponse(error_body(request.url.path, INTERNAL_ERROR), 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -16,3 +16,10 @@ def header(scope: Mapping[str, Any], name: bytes) -> bytes | None:
             value_: bytes = value
             return value_
     return None
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a ``Content-Type`` value, lower case, without its parameters
+    (``"application/x-ndjson; charset=utf-8"`` is ``"application/x-ndjson"``); ``""`` for
+    none. Compared whole: ``application/x-ndjsonfoo`` is not NDJSON."""
+    return (content_type or "").split(";", 1)[0].strip().lower()

@@ -1,4 +1,5 @@
-"""Refuse request bodies over the configured size, before they are read into memory.
+"""Refuse request bodies the service will not read, before they are read into memory:
+those over the configured size, and encoded ones.
 
 A declared ``Content-Length`` over the limit is answered at once, before a byte of the
 body is read; a body sent without a length (chunked) is counted as it arrives and cut off
@@ -6,6 +7,11 @@ as soon as it passes the limit (a body within its declared length is not counted
 server hands the app no more than the declared length). Both answers are 413 in the
 service's JSON error shape. (FastAPI's own ``max_body_size`` answers in plain text, so it
 is not used.)
+
+A body with a ``Content-Encoding`` other than ``identity`` (gzip, br, ...) is answered 415
+naming the encoding: bodies are read as sent, never decompressed (a decoded size could be
+any multiple of the limit), and an encoded body taken for JSON would only get a misleading
+"JSON decode error".
 """
 
 from fastapi import HTTPException
@@ -13,34 +19,45 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.asgi import header
+from service.errors import error_body
 
 
 def _too_large(size: str, limit: int) -> str:
     return f"Request body too large: {size} bytes, over the limit of {limit}"
 
 
-def _error(path: str, message: str) -> dict[str, str]:
-    """Open Inference Protocol (/v2/) clients read ``{"error": ...}``; the rest ``{"detail"}``."""
-    return {"error": message} if path.startswith("/v2/") else {"detail": message}
+def _encoded(encoding: bytes) -> str:
+    name = encoding.decode("latin-1")[:40]
+    return f"Content-Encoding {name!r} is not supported: send the body unencoded (identity)"
 
 
 class BodySizeLimit:
-    """Pure ASGI middleware: 413 for a request body longer than ``max_bytes``."""
+    """Pure ASGI middleware: 413 for a request body longer than ``max_bytes``, 415 for an
+    encoded one."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        encoding = header(scope, b"content-encoding")
+        if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
+            await JSONResponse(error_body(scope["path"], _encoded(encoding)), 415)(
+                scope, receive, send
+            )
+            return
         # NDJSON streams are read a chunk at a time (lines have their own limit).
-        if scope["type"] != "http" or scope["path"].endswith("/stream"):
+        if scope["path"].endswith("/stream"):
             await self.app(scope, receive, send)
             return
         declared = header(scope, b"content-length") or b""
         if declared.isdigit():
             if int(declared) > self.max_bytes:
                 message = _too_large(declared.decode(), self.max_bytes)
-                response = JSONResponse(_error(scope["path"], message), 413)
+                response = JSONResponse(error_body(scope["path"], message), 413)
                 await response(scope, receive, send)
                 return
             if header(scope, b"transfer-encoding") is None:

@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from service.api.arrow import ARROW_STREAM, read_arrow
+from service.api.asgi import media_type
 from service.api.http_protocol import READ_BODY_INTO
 from service.api.json_arrays import read_arrays
 from service.errors import BODY_ERROR_RESPONSES, UnsupportedMediaType
@@ -192,7 +193,7 @@ class ModelBodyRoute(APIRoute):
             content_type = request.headers.get("content-type")
             if _is_json(content_type):
                 return await handler(json_request(request.scope, request.receive))
-            if ARROW_STREAM in accepted and (content_type or "").startswith(ARROW_STREAM):
+            if ARROW_STREAM in accepted and media_type(content_type) == ARROW_STREAM:
                 body = await read_body(request)
                 query = dict(request.query_params)
                 parsed = await to_thread.run_sync(_from_arrow, model, body, query)

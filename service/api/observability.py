@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.access_log import ACCESS_LOG
 from service.api.asgi import header
-from service.errors import internal_error_body
+from service.errors import INTERNAL_ERROR, error_body
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class RequestObserver:
 
 
 async def _send_internal_error(send: Send, path: str) -> None:
-    body = orjson.dumps(internal_error_body(path))
+    body = orjson.dumps(error_body(path, INTERNAL_ERROR))
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": 500, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from service.api.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow, write_arrow
+from service.api.asgi import media_type
 from service.api.deps import LimitsDep, require_api_key_for_divergences
 from service.api.json_body import ModelBodyRoute, options_from_query
 from service.api.metrics import rows_scored
@@ -353,9 +354,9 @@ STREAM_DOC: dict[str, Any] = {
 
 
 async def _stream(request: Request, divergence: Divergence, key: str) -> StreamingResponse:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith((NDJSON, "application/jsonl")):
-        raise UnsupportedMediaType(content_type or None, [NDJSON])
+    content_type = request.headers.get("content-type")
+    if media_type(content_type) not in (NDJSON, "application/jsonl"):
+        raise UnsupportedMediaType(content_type, [NDJSON])
     options = options_from_query(schemas.DivergenceRequest, dict(request.query_params), p=[1.0])
     alpha = _checked_alpha(divergence, options.alpha)
     settings: Settings = request.app.state.settings

@@ -17,7 +17,9 @@ Vector = Annotated[list[Number], Field(min_length=1)]
 Matrix = Annotated[list[Vector], Field(min_length=1)]
 
 
-def _log_base(value: object) -> float | str:
+def log_base(value: object) -> float | str:
+    """``"e"``, or a finite number greater than 1 as a float. A base in (0, 1) would make
+    every divergence negative, and 1 has no logarithm to divide by."""
     if value == "e":
         return "e"
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -25,19 +27,20 @@ def _log_base(value: object) -> float | str:
             base = float(value)
         except OverflowError:  # an integer literal beyond float64
             base = math.inf
-        if math.isfinite(base) and base > 0 and base != 1:
+        if math.isfinite(base) and base > 1:
             return base
-    raise ValueError(f'base must be "e" or a positive number other than 1; got {value!r}')
+    shown = value if not isinstance(value, str) else value[:40]
+    raise ValueError(f'base must be "e" or a finite number greater than 1; got {shown!r}')
 
 
 Base = Annotated[
     float | str,
-    PlainValidator(_log_base),
+    PlainValidator(log_base),
     WithJsonSchema(
         {
-            "anyOf": [{"const": "e", "type": "string"}, {"type": "number", "exclusiveMinimum": 0}],
+            "anyOf": [{"const": "e", "type": "string"}, {"type": "number", "exclusiveMinimum": 1}],
             "description": 'Logarithm base: "e" (nats, the default), 2 (bits), 10, or any '
-            "positive number other than 1.",
+            "finite number greater than 1.",
         }
     ),
 ]
@@ -57,7 +60,9 @@ class Options(BaseModel):
         description='"exact": 0 log(0/q) = 0 and p_i > 0 = q_i gives an infinite value; '
         '"keras": both vectors clipped to [epsilon, 1] first, as keras.losses.kl_divergence.',
     )
-    epsilon: float = Field(1e-7, gt=0, lt=1, description="Clipping floor in keras mode.")
+    epsilon: float = Field(
+        1e-7, gt=0, lt=1, allow_inf_nan=False, description="Clipping floor in keras mode."
+    )
     normalize: bool = Field(
         False,
         strict=True,

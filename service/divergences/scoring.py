@@ -39,11 +39,13 @@ class Scores:
 
 
 def unit_name(divergence: Divergence, base: float | str) -> str:
-    """The unit of ``divergence``'s values in ``base``: nat, bit, hartley, log-b, or none."""
+    """The unit of ``divergence``'s values in ``base``: nat, bit, hartley, or ``log<b>-unit``
+    with b written as the shortest decimal that reads back as it (``log3.7-unit``,
+    ``log16-unit``, ``log1.0000000000000002-unit``), or none."""
     if not divergence.uses_base:
         return "none"
     names: dict[float | str, str] = {"e": "nat", 2.0: "bit", 10.0: "hartley"}
-    name = names.get(base) or f"log{float(base):g}-unit"
+    name = names.get(base) or f"log{repr(float(base)).removesuffix('.0')}-unit"
     return f"sqrt({name})" if divergence.base_power == 0.5 else name
 
 

@@ -4,6 +4,7 @@ import math
 
 import httpx
 import numpy as np
+import pytest
 from scipy import special
 
 P = [0.1, 0.4, 0.5]
@@ -29,6 +30,17 @@ def test_kl_in_bits_and_in_any_base(client: httpx.Client) -> None:
     other = client.post("/kl", json={"p": P, "q": Q, "base": 3.5}).json()
     assert math.isclose(other["kl"], expected_kl(P, Q) / math.log(3.5), rel_tol=1e-15)
     assert other["unit"] == "log3.5-unit"
+
+
+@pytest.mark.parametrize(
+    ("base", "unit"),
+    [(16, "log16-unit"), (3.7, "log3.7-unit"), (1.0000000000000002, "log1.0000000000000002-unit")],
+)
+def test_a_units_name_writes_its_base_as_given(
+    client: httpx.Client, base: float, unit: str
+) -> None:
+    answer = client.post("/kl", json={"p": P, "q": Q, "base": base})
+    assert answer.status_code == 200 and answer.json()["unit"] == unit
 
 
 def test_zero_in_q_where_p_positive_is_infinite_as_null_and_index(client: httpx.Client) -> None:
