@@ -2,7 +2,7 @@
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -25,8 +25,7 @@ from service.errors import (
     TooManyRequests,
     Unavailable,
 )
-from service.jobs import report, schemas
-from service.jobs.runtime import Jobs
+from service.jobs import admission, report, schemas
 from service.jobs.store import CANCELLED, FINISHED, Job
 
 router = APIRouter(
@@ -70,22 +69,20 @@ def _job(jobs: JobsDep, job_id: str) -> Job:
     return job
 
 
-def _check_client_limits(jobs: Jobs, settings: Settings, client: str) -> None:
-    """429 when ``client`` submitted too many jobs this minute or has too many queued."""
-    recent, oldest, queued = jobs.store.client_usage(client, timedelta(minutes=1))
-    if recent >= settings.job_submissions_per_minute and oldest is not None:
-        wait = 60 - (datetime.now(UTC) - oldest).total_seconds()
-        raise TooManyRequests(
+def _too_many(refusal: admission.Refusal, settings: Settings) -> TooManyRequests:
+    """The 429 for ``refusal``: which limit, and when to try again."""
+    if refusal.over == "rate" and refusal.oldest is not None:
+        wait = math.ceil(max(60 - (datetime.now(UTC) - refusal.oldest).total_seconds(), 1))
+        return TooManyRequests(
             f"at most {settings.job_submissions_per_minute} jobs a minute per client; "
-            f"try again in {math.ceil(max(wait, 1))} s",
-            math.ceil(max(wait, 1)),
+            f"try again in {wait} s",
+            wait,
         )
-    if queued >= settings.max_queued_jobs_per_client:
-        raise TooManyRequests(
-            f"{queued} of your jobs are waiting in the queue (at most "
-            f"{settings.max_queued_jobs_per_client}); wait for one to start, or cancel one",
-            30,
-        )
+    return TooManyRequests(
+        f"{refusal.queued} of your jobs are waiting in the queue (at most "
+        f"{settings.max_queued_jobs_per_client}); wait for one to start, or cancel one",
+        30,
+    )
 
 
 @router.post(
@@ -114,9 +111,14 @@ def submit_job(
                 f"{field} is {value}; this service allows at most {limit}",
                 "less_than_equal",
             )
-    client = client_identity(request)
-    _check_client_limits(jobs, settings, client)
-    job = jobs.store.create(body.experiment, body.model_dump(exclude={"experiment"}), client)
+    limits = admission.ClientLimits(
+        per_minute=settings.job_submissions_per_minute,
+        max_queued=settings.max_queued_jobs_per_client,
+    )
+    parameters = body.model_dump(exclude={"experiment"})
+    job = admission.admit(jobs.store, body.experiment, parameters, client_identity(request), limits)
+    if isinstance(job, admission.Refusal):
+        raise _too_many(job, settings)
     try:
         jobs.queue.submit(job.id)
     except Exception as error:

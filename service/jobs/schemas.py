@@ -10,12 +10,19 @@ from service.training.params import EXPERIMENT, ExperimentParams
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
+# CIFAR-10's training and test sets: a limit above them would ask for images that are not.
+CIFAR10_TRAIN_IMAGES, CIFAR10_TEST_IMAGES = 50_000, 10_000
+
+
 class JobCreate(ExperimentParams):
     """An experiment to run, with its parameters (all optional: the defaults reproduce the
     reference setup: 25 epochs, batch 250, 2 runs per loss, validation split 0.2)."""
 
     model_config = ConfigDict(
         extra="forbid",
+        # NaN and infinities (which the JSON parser accepts) are not numbers a job can use:
+        # say so, rather than that they are out of a range.
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 {"experiment": EXPERIMENT},
@@ -25,6 +32,20 @@ class JobCreate(ExperimentParams):
     )
 
     experiment: Literal["kl-vs-ce-cifar10"] = "kl-vs-ce-cifar10"
+    train_limit: int | None = Field(
+        None,
+        ge=1,
+        le=CIFAR10_TRAIN_IMAGES,
+        description="Use only the first N training images (after shuffling); CIFAR-10 has "
+        f"{CIFAR10_TRAIN_IMAGES}.",
+    )
+    test_limit: int | None = Field(
+        None,
+        ge=1,
+        le=CIFAR10_TEST_IMAGES,
+        description="Use only the first N test images (after shuffling); CIFAR-10 has "
+        f"{CIFAR10_TEST_IMAGES}.",
+    )
 
 
 class Progress(BaseModel):

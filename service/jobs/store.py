@@ -2,10 +2,10 @@
 
 The table is the single source of truth about a job. State changes that two processes
 could race on (claiming a queued job, cancelling it) are single conditional UPDATEs, so
-exactly one of the racers wins.
+exactly one of the racers wins. New jobs are inserted by ``admission``, under a per-client
+lock that keeps each client within its limits.
 """
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -119,22 +119,6 @@ class JobStore:
     def _session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
-
-    def create(self, experiment: str, parameters: dict[str, Any], client: str | None = None) -> Job:
-        """A new queued job with an unguessable id."""
-        job = Job(
-            client=client,
-            id=uuid.uuid4().hex,
-            experiment=experiment,
-            parameters=parameters,
-            status=QUEUED,
-            cancel_requested=False,
-            attempts=0,
-            created_at=now(),
-        )
-        with self._session() as session:
-            session.add(job)
-        return job
 
     def get(self, job_id: str) -> Job | None:
         with self._session() as session:
@@ -263,25 +247,6 @@ class JobStore:
     def queued_ids(self) -> list[str]:
         with self._session() as session:
             return list(session.scalars(select(Job.id).where(Job.status == QUEUED)))
-
-    def client_usage(self, client: str, window: timedelta) -> tuple[int, datetime | None, int]:
-        """Jobs ``client`` submitted within ``window`` (and the oldest one's time), and how
-        many of its jobs wait in the queue."""
-        since = now() - window
-        recent = (Job.client == client) & (Job.created_at >= since)
-        with self._session() as session:
-            count, oldest = session.execute(
-                select(func.count(), func.min(Job.created_at)).where(recent)
-            ).one()
-            queued = (
-                session.scalar(
-                    select(func.count()).where(Job.client == client, Job.status == QUEUED)
-                )
-                or 0
-            )
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
-        return int(count), oldest, int(queued)
 
     def oldest_heartbeat(self) -> datetime | None:
         """The stalest heartbeat among running jobs (None when none runs)."""
