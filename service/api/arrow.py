@@ -4,25 +4,34 @@ A request body (``Content-Type: application/vnd.apache.arrow.stream``) is a tabl
 column ``p`` holds the rows as fixed-size lists of float64 (float32 is widened), and
 column ``q`` likewise, one row per p row. For a single q row compared with every p row,
 leave the column out and put the row in the schema's metadata under ``q``, as a JSON list
-(``pa.schema([...], metadata={"q": json.dumps(row)})``). The options (``base``, ``mode``,
-``epsilon``, ``normalize``, ``alpha``) come as query parameters. The arrays reach the
-checks of the numerics contract without a copy into Python objects.
+(``pa.schema([...], metadata={"q": json.dumps(row)})``), read by the rules of a JSON
+body's q row: numbers only (no booleans, no strings), at least one. The options (``base``,
+``mode``, ``epsilon``, ``normalize``, ``alpha``) come as query parameters. The arrays reach
+the checks of the numerics contract without a copy into Python objects.
+
+A stream is validated in full (list offsets within their values, ...) before it is read;
+one that is not valid, one with compressed buffers (a few kilobytes of zstd can claim
+gigabytes: the body limit would bound nothing), a table without column ``p`` and a table
+of no rows (a schema and no record batch, or batches of zero rows) are 422s, as an empty
+JSON batch is.
 
 An answer in Arrow (``Accept: application/vnd.apache.arrow.stream``) is a table of one
 row per input row: the value (float64; ``inf`` where infinite, which Arrow can hold),
 ``finite`` (bool) and ``infinite_at`` (int64, null where finite or nobody is to blame).
 """
 
-import json
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from pydantic import TypeAdapter, ValidationError
 
+from service.divergences.schemas import Vector
 from service.errors import InvalidInput
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 ARROW_BODY_DOC: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+_METADATA_ROW = TypeAdapter(Vector)
 
 
 def _in_place(array: np.ndarray, body: memoryview) -> np.ndarray:
@@ -66,35 +75,112 @@ def _matrix(table: pa.Table, name: str, body: memoryview) -> np.ndarray:
             ("body", name),
             f"column {name} must hold float64 (or float32) values; got {values.type}",
         )
-    array = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    with np.errstate(invalid="ignore"):  # a float32 signalling NaN: NaN, refused later
+        array = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     return _in_place(array, body).reshape(len(column), width)
+
+
+# pyarrow tells nothing of compression until it has decompressed (and allocated what the
+# stream claims); each message's flatbuffer header tells it first. Arrow has verified the
+# flatbuffer by the time it hands the message over, so its offsets are within it.
+def _u32(buffer: memoryview, at: int, signed: bool = False) -> int:
+    return int.from_bytes(buffer[at : at + 4], "little", signed=signed)
+
+
+def _field(buffer: memoryview, table: int, index: int) -> int:
+    """Where field ``index`` of the flatbuffer table at ``table`` is; 0 where it is absent."""
+    vtable = table - _u32(buffer, table, signed=True)
+    entry = 4 + 2 * index
+    if entry + 2 > int.from_bytes(buffer[vtable : vtable + 2], "little"):
+        return 0
+    offset = int.from_bytes(buffer[vtable + entry : vtable + entry + 2], "little")
+    return table + offset if offset else 0
+
+
+def _compressed(message: pa.ipc.Message) -> bool:
+    """Whether a record or dictionary batch message says its buffers are compressed: its
+    flatbuffer's ``Message.header`` (a ``RecordBatch``, or a ``DictionaryBatch`` whose
+    ``data`` is one) has a ``compression`` field."""
+    if message.type not in ("record batch", "dictionary"):
+        return False
+    buffer = memoryview(message.metadata)
+    header = _field(buffer, _u32(buffer, 0), 2)
+    batch = header + _u32(buffer, header) if header else 0
+    if batch and message.type == "dictionary":
+        data = _field(buffer, batch, 1)
+        batch = data + _u32(buffer, data) if data else 0
+    return bool(batch and _field(buffer, batch, 3))
+
+
+def _table(body: bytes | bytearray | memoryview) -> pa.Table:
+    """The stream's table, validated in full: its offsets, lengths and buffers agree."""
+    try:
+        if any(map(_compressed, pa.ipc.MessageReader.open_stream(pa.py_buffer(body)))):
+            raise InvalidInput(
+                ("body",),
+                "the Arrow stream's buffers are compressed; send them uncompressed "
+                "(IpcWriteOptions(compression=None), pyarrow's default)",
+                "arrow_compressed",
+            )
+        table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+    except (pa.ArrowException, OSError) as error:
+        raise InvalidInput(
+            ("body",), f"not an Arrow IPC stream: {error}", "arrow_invalid"
+        ) from None
+    try:
+        table.validate(full=True)  # reads every field's name too
+    except pa.ArrowException as error:
+        raise InvalidInput(
+            ("body",), f"not a valid Arrow IPC stream: {error}", "arrow_invalid"
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            ("body",), "not a valid Arrow IPC stream: a field name is not UTF-8", "arrow_invalid"
+        ) from None
+    return table
+
+
+def _metadata_row(text: bytes) -> np.ndarray:
+    """The schema metadata ``q`` as a float64 row, by the rules of a JSON body's q row.
+
+    An integer beyond float64 reads as infinite (refused later, as not finite); nesting
+    deeper than the JSON parser goes is not valid JSON. Errors name ``["body", "q"]``,
+    and the element where one is to blame.
+    """
+    try:
+        return np.asarray(_METADATA_ROW.validate_json(text), dtype=np.float64)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+    kind, where = first["type"], tuple(first["loc"])
+    if kind == "json_invalid":
+        reason = f"is not valid JSON ({first.get('ctx', {}).get('error', first['msg'])})"
+    elif kind == "too_short":
+        reason = "is empty; a distribution needs at least one element"
+    elif kind == "list_type":
+        reason = "must be a JSON list of numbers"
+    elif where:
+        reason = f"must hold numbers only (no booleans or strings): element {where[0]} is not one"
+    else:
+        reason = f"is not a list of numbers: {first['msg']}"
+    raise InvalidInput(("body", "q", *where[:1]), f"the schema metadata q {reason}", kind)
 
 
 def read_arrow(body: bytes | bytearray | memoryview) -> tuple[np.ndarray, np.ndarray | None]:
     """p and q from an Arrow IPC stream (q None when the table has neither)."""
-    try:
-        table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as error:
-        raise InvalidInput(
-            ("body",), f"not an Arrow IPC stream: {error}", "arrow_invalid"
-        ) from None
+    table = _table(body)
     if "p" not in table.column_names:
         raise InvalidInput(("body", "p"), "the Arrow table has no column p", "missing")
+    if table.num_rows == 0:
+        raise InvalidInput(
+            ("body", "p"), "the Arrow table has no rows; a batch needs at least one", "too_short"
+        )
     view = memoryview(body)
     p = _matrix(table, "p", view)
     if "q" in table.column_names:
         return p, _matrix(table, "q", view)
     metadata = table.schema.metadata or {}
     if b"q" in metadata:
-        try:
-            row = np.asarray(json.loads(metadata[b"q"]), dtype=np.float64)
-        except (ValueError, TypeError):
-            raise InvalidInput(
-                ("body", "q"), "the schema metadata q must be a JSON list of numbers"
-            ) from None
-        if row.ndim != 1:
-            raise InvalidInput(("body", "q"), "the schema metadata q must be one row")
-        return p, row
+        return p, _metadata_row(metadata[b"q"])
     return p, None
 
 

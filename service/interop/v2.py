@@ -20,17 +20,20 @@ Request ``parameters`` (all optional, as for the service's batch routes): ``base
 ``alpha`` (the order of ``renyi``, required there); ``binary_data_output`` (bool: every
 output binary unless an output says otherwise) and Triton's scheduling parameters
 (``priority``, ``timeout``, ``sequence_*``, ``triton_*``) are accepted and ignored by the
-scoring; anything else is a 400. Per output, ``binary_data`` (bool) picks binary or JSON.
+scoring; anything else is a 400, as is a flag that is not true or false. Per output,
+``binary_data`` (bool) picks binary or JSON; an output listed twice is a 400.
 The answer's ``parameters.unit`` names the unit of the values (nat, bit, ...).
 
-Binary tensor data (Triton's extension): ``Inference-Header-Content-Length: N`` says the
-first N bytes of the body are the JSON request; each binary input gives its byte length in
-``parameters.binary_data_size`` and its little-endian data follow, in input order. An
-answer with binary outputs carries the same header and ``application/octet-stream``.
+Binary tensor data (Triton's extension): ``Inference-Header-Content-Length: N`` (ASCII
+digits) says the first N bytes of the body are the JSON request; each binary input gives
+its byte length in ``parameters.binary_data_size`` and its little-endian data follow, in
+input order. An answer with binary outputs carries the same header and
+``application/octet-stream``.
 
 Errors are V2's ``{"error": "<message>"}``: 400 for requests that break the protocol or
 the numerics contract, 401 without a valid API key (when divergences need one), 404 for an
-unknown model or version, 413 over the vector or batch limits.
+unknown model or version, 413 over the vector or batch limits. A message quotes what the
+request sent briefly (a long string's start and length, a list's first items and size).
 """
 
 from typing import Annotated, Any
@@ -49,6 +52,7 @@ from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.inputs import Limits
 from service.errors import InvalidInput, Unauthorized
 from service.interop.v2_model import OCTET_STREAM, VERSION, V2ModelMetadata, infer, metadata
+from service.interop.v2_quoting import quoted
 from service.interop.v2_tensors import (
     HEADER_LENGTH,
     TensorError,
@@ -82,17 +86,25 @@ class _V2Failure(Exception):
         self.status = status
 
 
+# Messages quote request values briefly (v2_quoting); this bounds any that would not.
+MAX_MESSAGE_CHARACTERS = 1000
+
+
 def _error(status: int, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if len(message) > MAX_MESSAGE_CHARACTERS:
+        message = f"{message[:MAX_MESSAGE_CHARACTERS]}... (cut short)"
     return JSONResponse({"error": message}, status, headers=headers)
 
 
 def _model(name: str, version: str | None = None) -> Divergence:
     divergence = DIVERGENCES.get(name)
     if divergence is None:
-        raise _V2Failure(404, f"unknown model {name!r}; models: {', '.join(DIVERGENCES)}")
+        raise _V2Failure(404, f"unknown model {quoted(name)}; models: {', '.join(DIVERGENCES)}")
     if version not in (None, VERSION):
-        raise _V2Failure(404, f"model {name!r} has no version {version!r}; it has {VERSION!r}")
+        raise _V2Failure(
+            404, f"model {name!r} has no version {quoted(version)}; it has {VERSION!r}"
+        )
     return divergence
 
 
@@ -217,7 +229,9 @@ async def _answer(request: Request, name: str, version: str | None) -> Response:
         divergence = _model(name, version)
         encoding = request.headers.get("content-encoding", "identity").lower()
         if encoding != "identity":
-            raise TensorError(f"Content-Encoding {encoding!r} is not supported; send identity")
+            raise TensorError(
+                f"Content-Encoding {quoted(encoding)} is not supported; send identity"
+            )
         try:
             body = await read_body(request)
         except StarletteHTTPException as too_large:  # the body limit, counted as it arrives

@@ -13,14 +13,15 @@ from service.api.metrics import rows_scored
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import Limits
 from service.divergences.scoring import score, unit_name
-from service.interop.v2_options import options_from
+from service.interop.v2_options import flag, options_from
+from service.interop.v2_quoting import quoted, quoted_all
 from service.interop.v2_tensors import (
     HEADER_LENGTH,
     INPUT_TYPES,
     TensorError,
+    V2InferenceRequest,
     V2InferenceResponse,
     V2OutputTensor,
-    V2RequestedOutput,
     V2TensorMetadata,
     parse_request,
     read_inputs,
@@ -93,16 +94,55 @@ def metadata(divergence: Divergence) -> V2ModelMetadata:
 
 
 def split(body: Body, declared: str | None) -> tuple[bytes | bytearray, memoryview]:
-    """The JSON header and the binary data after it (a view: tensors are not copied)."""
+    """The JSON header and the binary data after it (a view: tensors are not copied).
+
+    ``declared`` is :data:`HEADER_LENGTH`'s value: ASCII digits only (not ``²``, which
+    ``str.isdigit`` takes and ``int`` refuses; no sign), leading zeros allowed, at most
+    the body's length (so never more digits than that length has: ``int`` refuses over
+    4,300)."""
     if declared is None:  # all JSON
         return body.tobytes() if isinstance(body, memoryview) else body, memoryview(b"")
-    if not declared.strip().isdigit() or int(declared) > len(body):
+    text = declared.strip()
+    digits = text.lstrip("0") or "0"
+    if not (
+        text.isascii()
+        and text.isdigit()
+        and len(digits) <= len(str(len(body)))
+        and int(digits) <= len(body)
+    ):
         raise TensorError(
             f"{HEADER_LENGTH} must be a byte count within the body's {len(body)} bytes; "
-            f"got {declared!r}"
+            f"got {quoted(declared)}"
         )
     view = memoryview(body)
-    return bytes(view[: int(declared)]), view[int(declared) :]
+    return bytes(view[: int(digits)]), view[int(digits) :]
+
+
+def _requested(
+    request: V2InferenceRequest, names: list[str], divergence: Divergence
+) -> list[tuple[str, bool]]:
+    """The outputs to return, each with whether it goes binary: every one of ``names``
+    unless the request lists some. 400 for an unknown output, one listed twice, or a
+    ``binary_data`` / ``binary_data_output`` that is not a boolean."""
+    every_binary = flag(request.parameters, "binary_data_output", False)
+    if request.outputs is None:
+        return [(name, every_binary) for name in names]
+    requested: list[tuple[str, bool]] = []
+    for wanted in request.outputs:
+        label = f"output {quoted(wanted.name)}"
+        if wanted.name not in names:
+            raise TensorError(f"unknown {label}; {divergence.name} gives {', '.join(names)}")
+        if any(wanted.name == name for name, _ in requested):
+            raise TensorError(f"{label} is requested twice")
+        unsupported = set(wanted.parameters) - {"binary_data"}
+        if unsupported:
+            raise TensorError(
+                f"{label}: unsupported parameters {quoted_all(sorted(unsupported))} "
+                "(only binary_data is; no classification or shared memory)"
+            )
+        binary = flag(wanted.parameters, "binary_data", every_binary, f"{label}: ")
+        requested.append((wanted.name, binary))
+    return requested
 
 
 def infer(divergence: Divergence, body: Body, declared: str | None, limits: Limits) -> Response:
@@ -112,13 +152,12 @@ def infer(divergence: Divergence, body: Body, declared: str | None, limits: Limi
     options = options_from(request.parameters, divergence)
     unknown = [t.name for t in request.inputs if t.name not in ("P", "Q")]
     if unknown:
-        raise TensorError(f"unknown inputs {unknown}; {divergence.name} takes P and Q")
-    arrays = read_inputs(request, binary)
+        raise TensorError(f"unknown inputs {quoted_all(unknown)}; {divergence.name} takes P and Q")
+    value_name = output_name(divergence)
+    requested = _requested(request, [value_name, "FINITE", "INFINITE_AT"], divergence)
+    arrays = read_inputs(request, binary)  # each [rows, n]
     if "P" not in arrays or (divergence.needs_q and "Q" not in arrays):
         raise TensorError(f"{divergence.name} needs inputs P and Q; got {sorted(arrays)}")
-    for name, array in arrays.items():
-        if array.ndim != 2:
-            raise TensorError(f"input {name!r} must have shape [rows, n]; got {list(array.shape)}")
     if arrays["P"].shape[0] == 0:
         raise TensorError("input 'P' has no rows")
     scores = score(
@@ -132,30 +171,14 @@ def infer(divergence: Divergence, body: Body, declared: str | None, limits: Limi
     rows_scored(divergence.name, "tensorflow").inc(scores.values.size)
     values = scores.values.reshape(-1)
     computed = {
-        output_name(divergence): ("FP64", values),
+        value_name: ("FP64", values),
         "FINITE": ("BOOL", np.isfinite(values)),
         "INFINITE_AT": ("INT64", scores.infinite_at.reshape(-1)),
     }
-    every_binary = request.parameters.get("binary_data_output") is True
-    requested = request.outputs or [V2RequestedOutput(name=name) for name in computed]
     outputs, tensors = [], []
-    for wanted_output in requested:
-        if wanted_output.name not in computed:
-            raise TensorError(
-                f"unknown output {wanted_output.name!r}; {divergence.name} gives "
-                f"{', '.join(computed)}"
-            )
-        unsupported = set(wanted_output.parameters) - {"binary_data"}
-        if unsupported:
-            raise TensorError(
-                f"output {wanted_output.name!r}: unsupported parameters {sorted(unsupported)} "
-                "(only binary_data is; no classification or shared memory)"
-            )
-        datatype, array = computed[wanted_output.name]
-        binary_out = wanted_output.parameters.get("binary_data", every_binary) is True
-        outputs.append(
-            V2OutputTensor(name=wanted_output.name, shape=[len(array)], datatype=datatype)
-        )
+    for name, binary_out in requested:
+        datatype, array = computed[name]
+        outputs.append(V2OutputTensor(name=name, shape=[len(array)], datatype=datatype))
         tensors.append((array, binary_out))
     answer = V2InferenceResponse(
         model_name=divergence.name,

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from service.divergences.catalog import Divergence
+from service.interop.v2_quoting import quoted
 from service.interop.v2_tensors import TensorError
 
 # Parameters tritonclient or Triton may send that say nothing about the scoring.
@@ -39,7 +40,7 @@ class V2Options(BaseModel):
             base = float(value) if abs(value) < 1e308 else math.inf
             if math.isfinite(base) and base > 0 and base != 1:
                 return base
-        raise ValueError(f'base must be "e" or a positive number other than 1; got {value!r}')
+        raise ValueError(f'base must be "e" or a positive number other than 1; got {quoted(value)}')
 
 
 def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str, Any]:
@@ -53,12 +54,12 @@ def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str
         options = V2Options.model_validate(given)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = quoted(first["loc"][0])  # a name: the options are flat
         known = ", ".join(V2Options.model_fields)
         if first["type"] == "extra_forbidden":
-            raise TensorError(f"unknown parameter {where!r}; the model reads {known}") from None
+            raise TensorError(f"unknown parameter {where}; the model reads {known}") from None
         message = first["msg"].removeprefix("Value error, ")
-        raise TensorError(f"parameter {where!r}: {message}") from None
+        raise TensorError(f"parameter {where}: {message}") from None
     alpha = options.alpha if "alpha" in divergence.parameters else None
     if "alpha" in divergence.parameters and alpha is None:
         raise TensorError(f"parameter 'alpha' is required for {divergence.name}")
@@ -69,3 +70,13 @@ def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str
         "normalize": options.normalize,
         "alpha": alpha,
     }
+
+
+def flag(parameters: dict[str, Any], name: str, default: bool, place: str = "") -> bool:
+    """The boolean ``parameters[name]``, ``default`` where it is absent; 400 for anything
+    else (``"yes"``, 1: a flag that was not understood is not silently dropped).
+    ``place`` prefixes the message (``"output 'KL': "``)."""
+    value = parameters.get(name, default)
+    if not isinstance(value, bool):
+        raise TensorError(f"{place}parameter {name!r} must be true or false; got {quoted(value)}")
+    return value

@@ -18,6 +18,8 @@ from pydantic import (
     ValidationError,
 )
 
+from service.interop.v2_quoting import quoted, quoted_all, quoted_loc
+
 # The header that says how many leading bytes of a body are its JSON part (binary tensor
 # data extension), as Triton and tritonclient spell it.
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -33,6 +35,8 @@ OUTPUT_TYPES: dict[str, np.dtype[Any]] = {
 
 # What a JSON FP64 tensor holds where the value is infinite (JSON has no Infinity).
 INFINITE_SENTINEL = float(np.finfo(np.float64).max)
+# Sizes in a shape are int64, as Triton's are.
+MAX_SIZE = 2**63 - 1
 
 Parameter = bool | int | float | str
 
@@ -126,7 +130,7 @@ def parse_request(header: bytes | bytearray) -> V2InferenceRequest:
         return V2InferenceRequest.model_validate_json(header)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = quoted_loc(first["loc"])
         if first["type"] == "json_invalid":
             raise TensorError(f"the request is not valid JSON: {first['msg']}") from None
         raise TensorError(f"invalid inference request: {where}: {first['msg']}") from None
@@ -136,7 +140,7 @@ def _elements(shape: list[int]) -> int:
     return math.prod(shape)
 
 
-def _json_data(tensor: V2InputTensor, data: list[Any]) -> np.ndarray:
+def _json_data(tensor: V2InputTensor, data: list[Any], label: str) -> np.ndarray:
     nested = bool(data) and isinstance(data[0], list)
     try:
         values = (_NESTED if nested else _FLAT).validate_python(data)
@@ -144,64 +148,72 @@ def _json_data(tensor: V2InputTensor, data: list[Any]) -> np.ndarray:
         first = error.errors(include_url=False)[0]
         where = "][".join(str(part) for part in first["loc"])
         raise TensorError(
-            f"input {tensor.name!r}: data[{where}] is {first['input']!r}; "
+            f"{label}: data[{where}] is {quoted(first['input'])}; "
             f"{tensor.datatype} data must be numbers"
         ) from None
     try:
         array = np.asarray(values, dtype=np.float64)
     except ValueError:
-        raise TensorError(f"input {tensor.name!r}: nested data rows differ in length") from None
+        raise TensorError(f"{label}: nested data rows differ in length") from None
     if array.size != _elements(tensor.shape):
         raise TensorError(
-            f"input {tensor.name!r}: shape {tensor.shape} needs {_elements(tensor.shape)} "
+            f"{label}: shape {tensor.shape} needs {_elements(tensor.shape)} "
             f"elements but data holds {array.size}"
         )
     if nested and list(array.shape) != tensor.shape:
-        raise TensorError(
-            f"input {tensor.name!r}: nested data has shape {list(array.shape)}, not {tensor.shape}"
-        )
+        raise TensorError(f"{label}: nested data has shape {list(array.shape)}, not {tensor.shape}")
     return array.reshape(tensor.shape)
 
 
+def _check_shape(tensor: V2InputTensor, label: str) -> None:
+    """A model's input is a matrix: two sizes, each from 0 to :data:`MAX_SIZE`."""
+    if len(tensor.shape) != 2:
+        raise TensorError(f"{label} must have shape [rows, n]; got {quoted(tensor.shape)}")
+    if any(d < 0 for d in tensor.shape):
+        raise TensorError(f"{label}: shape {quoted(tensor.shape)} has a negative size")
+    if any(d > MAX_SIZE for d in tensor.shape):
+        raise TensorError(f"{label}: shape {quoted(tensor.shape)} has a size over {MAX_SIZE}")
+
+
 def read_inputs(request: V2InferenceRequest, binary: memoryview) -> dict[str, np.ndarray]:
-    """Every input as a float64 array of its shape; ``binary`` holds the bytes after the
-    JSON header, the binary inputs' data in input order."""
+    """Every input as a float64 array of its shape, [rows, n]; ``binary`` holds the bytes
+    after the JSON header, the binary inputs' data in input order."""
     arrays: dict[str, np.ndarray] = {}
     offset = 0
     for tensor in request.inputs:
+        label = f"input {quoted(tensor.name)}"
         if tensor.name in arrays:
-            raise TensorError(f"input {tensor.name!r} is given twice")
+            raise TensorError(f"{label} is given twice")
         dtype = INPUT_TYPES.get(tensor.datatype)
         if dtype is None:
             raise TensorError(
-                f"input {tensor.name!r} has datatype {tensor.datatype!r}; "
+                f"{label} has datatype {quoted(tensor.datatype)}; "
                 f"send one of {', '.join(INPUT_TYPES)}"
             )
-        if any(d < 0 for d in tensor.shape):
-            raise TensorError(f"input {tensor.name!r}: shape {tensor.shape} has a negative size")
+        _check_shape(tensor, label)
         unknown = set(tensor.parameters) - {BINARY_SIZE}
         if unknown:
             raise TensorError(
-                f"input {tensor.name!r}: unsupported parameters {sorted(unknown)} "
+                f"{label}: unsupported parameters {quoted_all(sorted(unknown))} "
                 f"(only {BINARY_SIZE} is; no shared memory)"
             )
         size = tensor.parameters.get(BINARY_SIZE)
         if size is None:
             if tensor.data is None:
-                raise TensorError(f"input {tensor.name!r} has neither data nor {BINARY_SIZE}")
-            arrays[tensor.name] = _json_data(tensor, tensor.data)
+                raise TensorError(f"{label} has neither data nor {BINARY_SIZE}")
+            arrays[tensor.name] = _json_data(tensor, tensor.data, label)
             continue
         if tensor.data is not None:
-            raise TensorError(f"input {tensor.name!r} has both data and {BINARY_SIZE}")
+            raise TensorError(f"{label} has both data and {BINARY_SIZE}")
         expected = _elements(tensor.shape) * dtype.itemsize
         if isinstance(size, bool) or not isinstance(size, int) or size != expected:
             raise TensorError(
-                f"input {tensor.name!r}: {BINARY_SIZE} is {size!r} but shape {tensor.shape} "
+                f"{label}: {BINARY_SIZE} is {quoted(size)} but shape {tensor.shape} "
                 f"of {tensor.datatype} takes {expected} bytes"
             )
         if offset + size > len(binary):
             raise TensorError(
-                f"input {tensor.name!r}: the body ends {offset + size - len(binary)} bytes "
+                f"{label}: the body ends {offset + size - len(binary)} bytes "
                 f"before its binary data does ({HEADER_LENGTH} may be wrong)"
             )
         chunk = np.frombuffer(binary, dtype=dtype, count=size // dtype.itemsize, offset=offset)
