@@ -5,12 +5,12 @@ types (no numbers as strings, no booleans as numbers), so a V2 request and a bat
 with the same options get the same values.
 """
 
-import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.divergences.catalog import Divergence
+from service.divergences.schemas import Base
 from service.interop.v2_quoting import quoted
 from service.interop.v2_tensors import TensorError
 
@@ -25,22 +25,11 @@ RESERVED_PREFIX = "triton_"
 class V2Options(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    base: float | str = "e"
+    base: Base = "e"
     mode: Literal["exact", "keras"] = "exact"
-    epsilon: float = Field(1e-7, gt=0, lt=1)
+    epsilon: float = Field(1e-7, gt=0, lt=1, allow_inf_nan=False)
     normalize: bool = False
     alpha: float | None = Field(None, ge=0, allow_inf_nan=False)
-
-    @field_validator("base", mode="before")
-    @classmethod
-    def _log_base(cls, value: object) -> float | str:
-        if value == "e":
-            return "e"
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            base = float(value) if abs(value) < 1e308 else math.inf
-            if math.isfinite(base) and base > 0 and base != 1:
-                return base
-        raise ValueError(f'base must be "e" or a positive number other than 1; got {quoted(value)}')
 
 
 def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str, Any]:

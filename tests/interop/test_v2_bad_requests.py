@@ -145,3 +145,19 @@ def test_boolean_binary_data_settings_still_pick_binary_or_json(client: httpx.Cl
     length = int(answer.headers["inference-header-content-length"])
     kl, finite = json.loads(answer.content[:length])["outputs"]
     assert kl["parameters"] == {"binary_data_size": 8} and finite["data"] == [True]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "words"),
+    [
+        ({"base": 0.5}, ("'base'", "greater than 1")),
+        ({"base": 1.0}, ("'base'", "greater than 1")),
+        ({"mode": "keras", "epsilon": "NaN"}, ("'epsilon'",)),
+    ],
+    ids=["base-below-1", "base-1", "epsilon-string"],
+)
+def test_v2_options_follow_the_json_options_rules(
+    client: httpx.Client, parameters: dict[str, Any], words: tuple[str, ...]
+) -> None:
+    answer = client.post(INFER, json={"inputs": PQ, "parameters": parameters})
+    assert_v2_error(answer, 400, *words)
