@@ -6,11 +6,22 @@ non-negative, and returns the value in nats (array of the leading shape; 0-d for
 
 Conventions, as in ``scipy.special.rel_entr``: a term with ``p_i = 0`` contributes 0, a
 term with ``p_i > 0`` and ``q_i = 0`` is infinite, and an infinite divergence is returned
-as ``inf`` (never ``nan``). No function warns: infinities are results, not accidents.
+as ``inf`` (never ``nan``). A negative zero is a zero. No function warns: infinities are
+results, not accidents.
+
+Each value is accurate relative to itself, near the divergence's minimum too, and never
+outside its range: the plain formulas here are right to about 1e-16 absolutely, and below
+:data:`~service.divergences.near_zero.NEAR_ZERO` (where that is not enough) the forms of
+:mod:`service.divergences.near_zero` recompute the value.
 """
+
+import math
 
 import numpy as np
 import numpy.typing as npt
+
+from service.divergences import near_zero
+from service.divergences.near_zero import NEAR_ZERO
 
 Array = npt.NDArray[np.float64]
 
@@ -30,7 +41,8 @@ def log_ratio(p: Array, q: Array) -> Array:
         if ratio.size and ratio.min() >= _TINY and ratio.max() < np.inf:
             return np.log(ratio)
         p, q = np.broadcast_arrays(p, q)  # a single q row against every p row, or the reverse
-        ratio = np.divide(p, q, out=np.ones_like(p), where=p > 0)
+        # abs: p / -0.0 is -inf, and a negative zero is a zero.
+        ratio = np.abs(np.divide(p, q, out=np.ones_like(p), where=p > 0))
         out = np.log(ratio)
     inexact = (q > 0) & ((ratio < _TINY) | (ratio == np.inf))
     if inexact.any():
@@ -38,9 +50,26 @@ def log_ratio(p: Array, q: Array) -> Array:
     return out
 
 
+def _refined(values: Array, p: Array, q: Array, accurate: near_zero.Formula, *args: float) -> Array:
+    """``values`` of a plain formula, recomputed by ``accurate`` where below ``NEAR_ZERO``."""
+    small = values < NEAR_ZERO
+    if not np.any(small):
+        return values
+    if np.ndim(values) == 0:
+        return accurate(p, q, *args)
+    p_rows, q_rows = np.broadcast_arrays(p, q)
+    values = np.array(values)
+    values[small] = accurate(p_rows[small], q_rows[small], *args)
+    return values
+
+
+def _plain_kl(p: Array, q: Array) -> Array:
+    return (p * log_ratio(p, q)).sum(axis=-1)
+
+
 def kl(p: Array, q: Array) -> Array:
     """Kullback-Leibler divergence ``sum p log(p/q)``; infinite if some ``p_i > 0 = q_i``."""
-    return (p * log_ratio(p, q)).sum(axis=-1)
+    return _refined(_plain_kl(p, q), p, q, near_zero.kl)
 
 
 def reverse_kl(p: Array, q: Array) -> Array:
@@ -50,49 +79,62 @@ def reverse_kl(p: Array, q: Array) -> Array:
 
 def jeffreys(p: Array, q: Array) -> Array:
     """Symmetric KL ``KL(p||q) + KL(q||p)``; infinite unless p and q have the same support."""
-    return kl(p, q) + kl(q, p)
+    return _refined(_plain_kl(p, q) + _plain_kl(q, p), p, q, near_zero.jeffreys)
 
 
 def js(p: Array, q: Array) -> Array:
     """Jensen-Shannon divergence ``KL(p||m)/2 + KL(q||m)/2``, ``m = (p+q)/2``; at most ln 2."""
     total = p + q
-    return 0.5 * (
+    values = 0.5 * (
         np.sum(p * log_ratio(2 * p, total), axis=-1) + np.sum(q * log_ratio(2 * q, total), axis=-1)
     )
+    return np.minimum(_refined(values, p, q, near_zero.js), math.log(2))
 
 
 def js_distance(p: Array, q: Array) -> Array:
     """Jensen-Shannon distance, the square root of the JS divergence (a metric)."""
-    return np.sqrt(np.maximum(js(p, q), 0.0))
+    return np.sqrt(js(p, q))
 
 
 def cross_entropy(p: Array, q: Array) -> Array:
-    """Cross-entropy ``-sum p log q`` = H(p) + KL(p||q); infinite if some ``p_i > 0 = q_i``."""
-    return kl(p, q) + entropy(p)
+    """Cross-entropy ``-sum p log q`` = H(p) + KL(p||q); infinite if some ``p_i > 0 = q_i``.
+
+    Its terms are never negative (q_i <= 1), so the plain sum is accurate; it is held to
+    at least H(p), which sums off 1 within the tolerance could undercut by 1e-16 or so."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        minus_log_q = -np.log(np.abs(q))  # a negative zero is a zero
+        terms = np.where(p > 0, p * minus_log_q, 0.0)
+    return np.maximum(terms.sum(axis=-1), entropy(p))
 
 
 def entropy(p: Array, q: Array | None = None) -> Array:
     """Shannon entropy ``-sum p log p`` of p alone (q is ignored); between 0 and ln n."""
     with np.errstate(divide="ignore"):
         log_p = np.log(p, out=np.zeros_like(p), where=p > 0)
-    return -np.sum(p * log_p, axis=-1)
+    return np.maximum(-np.sum(p * log_p, axis=-1), 0.0)  # below 0 only if some p_i > 1
 
 
 def hellinger(p: Array, q: Array) -> Array:
-    """Hellinger distance ``sqrt(sum (sqrt p - sqrt q)^2 / 2)``, between 0 and 1."""
-    return np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2, axis=-1))
+    """Hellinger distance ``sqrt(sum (sqrt p - sqrt q)^2 / 2)``, between 0 and 1.
+
+    ``sqrt p - sqrt q`` is computed as ``(p - q) / (sqrt p + sqrt q)``: no cancellation."""
+    roots = np.sqrt(p) + np.sqrt(q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gaps = np.where(roots > 0, np.subtract(p, q) / roots, 0.0)
+    return np.minimum(np.sqrt(0.5 * np.sum(gaps * gaps, axis=-1)), 1.0)
 
 
 def total_variation(p: Array, q: Array) -> Array:
     """Total variation distance ``sum |p - q| / 2``, between 0 and 1."""
-    return 0.5 * np.sum(np.abs(p - q), axis=-1)
+    return np.minimum(0.5 * np.sum(np.abs(p - q), axis=-1), 1.0)
 
 
 def bhattacharyya(p: Array, q: Array) -> Array:
     """Bhattacharyya distance ``-log sum sqrt(p q)``; infinite if the supports are disjoint."""
     coefficient = np.sum(np.sqrt(p) * np.sqrt(q), axis=-1)
     with np.errstate(divide="ignore"):
-        return -np.log(coefficient)
+        values = -np.log(coefficient)
+    return _refined(values, p, q, near_zero.bhattacharyya)
 
 
 def renyi(p: Array, q: Array, alpha: float) -> Array:
@@ -106,7 +148,8 @@ def renyi(p: Array, q: Array, alpha: float) -> Array:
     # p^a q^(1-a) = p exp((a-1) log(p/q)), which keeps log_ratio's care with 0 and subnormals.
     with np.errstate(over="ignore", divide="ignore"):
         power_sum = np.sum(p * np.exp((alpha - 1) * log_ratio(p, q)), axis=-1)
-        return np.log(power_sum) / (alpha - 1)
+        values = np.log(power_sum) / (alpha - 1)
+    return _refined(values, p, q, near_zero.renyi, alpha)
 
 
 def chi_square(p: Array, q: Array) -> Array:

@@ -20,6 +20,7 @@ from service.divergences.inputs import (
     check_same_length,
     to_array,
 )
+from service.divergences.near_zero import NEAR_ZERO
 from service.errors import InvalidInput
 
 Mode = Literal["exact", "keras"]
@@ -132,7 +133,9 @@ def plain_kl(
     if not pq.min() >= _PLAIN_FLOOR:  # NaN fails too
         return None
     p_arr, q_arr = pq
-    return float((p_arr * np.log(p_arr / q_arr)).sum())
+    value = float((p_arr * np.log(p_arr / q_arr)).sum())
+    # Below NEAR_ZERO the plain sum may have lost digits: score() recomputes it.
+    return value if value >= NEAR_ZERO else None
 
 
 # One batch at a time on TensorFlow: each call already uses every core (intra-op

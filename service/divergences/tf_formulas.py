@@ -33,6 +33,9 @@ How a batch is computed:
   At most ``MAX_COMPILED`` of them; past that, new shapes take the small-batch path.
 - Smaller batches run through one ``tf.function`` graph traced for float64 matrices of any
   shape (no compilation per shape), with ``tf.math.log``.
+- A value below :data:`~service.divergences.near_zero.NEAR_ZERO` marks its row too: there
+  the plain formulas may have lost digits to cancellation (nearly equal distributions), and
+  the numpy path recomputes the row accurately (:mod:`service.divergences.near_zero`).
 """
 
 import threading
@@ -43,6 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from service.divergences import formulas
+from service.divergences.near_zero import NEAR_ZERO
 
 XLA_MIN_ELEMENTS = 1 << 17
 CHUNK_ELEMENTS = 1 << 19
@@ -55,6 +59,7 @@ _TINY = float(np.finfo(np.float64).tiny)
 _SMALLEST_NORMAL_BITS = int(np.float64(_TINY).view(np.int64))
 _INF = float("inf")
 _NAN = float("nan")
+_LN2 = float(np.log(2))
 _MATRIX = tf.TensorSpec(shape=[None, None], dtype=tf.float64)
 # fdlibm's e_log.c: ln 2 split in two, the coefficients of its polynomial, sqrt(2)'s mantissa.
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -129,7 +134,7 @@ def _mark(terms: tf.Tensor, *inputs: tf.Tensor) -> tf.Tensor:
 def log_ratio(p: tf.Tensor, q: tf.Tensor, log: Log = tf.math.log) -> tf.Tensor:
     """``log(p / q)``; 0 where ``p = 0``; ``+inf`` where ``p > 0 = q``; NaN where ``p / q``
     underflows or overflows float64 (the numpy path's ``log p - log q`` fallback)."""
-    ratio = tf.where(p > 0, p / q, tf.ones_like(p))
+    ratio = tf.where(p > 0, tf.abs(p / q), tf.ones_like(p))  # p / -0.0 is -inf
     inexact = (q > 0) & ((ratio < _TINY) | (ratio == _INF))
     return tf.where(inexact, tf.constant(_NAN, tf.float64), log(ratio))
 
@@ -144,20 +149,42 @@ def _sum(terms: tf.Tensor) -> tf.Tensor:
     return tf.linalg.matvec(terms, tf.ones([columns], terms.dtype))
 
 
+def _near_zero_marked(values: tf.Tensor) -> tf.Tensor:
+    """``values`` with NaN where below ``NEAR_ZERO``: the numpy path recomputes those rows."""
+    return tf.where(values < NEAR_ZERO, tf.constant(_NAN, tf.float64), values)
+
+
+def _at_most(values: tf.Tensor, bound: float) -> tf.Tensor:
+    """``values`` clipped to ``bound`` from above, NaN (a marked row) kept."""
+    return tf.where(values > bound, tf.constant(bound, tf.float64), values)
+
+
 def _kl(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    return _sum(_mark(p * log_ratio(p, q, log), p, q))
+    return _near_zero_marked(_sum(_mark(p * log_ratio(p, q, log), p, q)))
 
 
 def _entropy(p: tf.Tensor, log: Log) -> tf.Tensor:
     log_p = log(tf.where(p > 0, p, tf.ones_like(p)))
-    return -_sum(_mark(p * log_p, p))
+    entropy = -_sum(_mark(p * log_p, p))
+    return tf.where(entropy < 0, tf.zeros_like(entropy), entropy)  # only if some p_i > 1
+
+
+def _cross_entropy(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
+    # -p log q: terms never negative, so no cancellation; held to at least H(p) as numpy does.
+    positive = q > 0
+    infinite_or_zero = tf.where(p > 0, tf.constant(_INF, tf.float64), tf.zeros_like(p))
+    terms = tf.where(positive, -p * log(tf.where(positive, q, tf.ones_like(q))), infinite_or_zero)
+    values = _sum(_mark(terms, p, q))
+    entropy = _entropy(p, log)
+    return tf.where(values < entropy, entropy, values)
 
 
 def _js(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
     total = p + q
-    return 0.5 * (
+    values = 0.5 * (
         _sum(_mark(p * log_ratio(2 * p, total, log), p, q)) + _sum(q * log_ratio(2 * q, total, log))
     )
+    return _at_most(_near_zero_marked(values), _LN2)
 
 
 def _not_below_tiny(x: tf.Tensor) -> tf.Tensor:
@@ -167,15 +194,19 @@ def _not_below_tiny(x: tf.Tensor) -> tf.Tensor:
 
 
 def _hellinger(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    return tf.sqrt(0.5 * _sum(_mark((tf.sqrt(p) - tf.sqrt(q)) ** 2, p, q)))
+    # sqrt p - sqrt q as (p - q) / (sqrt p + sqrt q): no cancellation near p = q.
+    roots = tf.sqrt(p) + tf.sqrt(q)
+    gaps = tf.where(roots > 0, (p - q) / tf.where(roots > 0, roots, 1.0), tf.zeros_like(p))
+    return _at_most(tf.sqrt(0.5 * _sum(_mark(gaps * gaps, p, q))), 1.0)
 
 
 def _total_variation(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    return 0.5 * _sum(_mark(tf.abs(p - q), p, q))
+    return _at_most(0.5 * _sum(_mark(tf.abs(p - q), p, q)), 1.0)
 
 
 def _bhattacharyya(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    return -tf.math.log(_not_below_tiny(_sum(_mark(tf.sqrt(p) * tf.sqrt(q), p, q))))
+    coefficient = _not_below_tiny(_sum(_mark(tf.sqrt(p) * tf.sqrt(q), p, q)))
+    return _near_zero_marked(-tf.math.log(coefficient))
 
 
 def _chi_square(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
@@ -188,7 +219,7 @@ def _chi_square(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
 def _renyi(p: tf.Tensor, q: tf.Tensor, alpha: tf.Tensor, log: Log) -> tf.Tensor:
     # p^a q^(1-a) = p exp((a-1) log(p/q)), as the numpy path computes it.
     power_sum = _sum(_mark(p * tf.exp((alpha - 1) * log_ratio(p, q, log)), p, q))
-    return tf.math.log(_not_below_tiny(power_sum)) / (alpha - 1)
+    return _near_zero_marked(tf.math.log(_not_below_tiny(power_sum)) / (alpha - 1))
 
 
 def _aligned_zeros(elements: int) -> np.ndarray:
@@ -439,11 +470,9 @@ jeffreys = BatchKernel(
 )
 js = BatchKernel("js", _js, formulas.js)
 js_distance = BatchKernel(
-    "js_distance", lambda p, q, log: tf.sqrt(tf.maximum(_js(p, q, log), 0.0)), formulas.js_distance
+    "js_distance", lambda p, q, log: tf.sqrt(_js(p, q, log)), formulas.js_distance
 )
-cross_entropy = BatchKernel(
-    "cross_entropy", lambda p, q, log: _kl(p, q, log) + _entropy(p, log), formulas.cross_entropy
-)
+cross_entropy = BatchKernel("cross_entropy", _cross_entropy, formulas.cross_entropy)
 entropy = BatchKernel("entropy", lambda p, q, log: _entropy(p, log), formulas.entropy)
 hellinger = BatchKernel("hellinger", _hellinger, formulas.hellinger)
 total_variation = BatchKernel("total_variation", _total_variation, formulas.total_variation)
