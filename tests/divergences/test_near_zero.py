@@ -2,10 +2,6 @@
 nearly equal distributions (q = p moved by a few ulps, by 1e-8 and by 1e-4) checked against
 80-digit arithmetic (mpmath) on the very float64 inputs, and never outside its range."""
 
-import math
-from collections.abc import Callable
-
-import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,83 +11,11 @@ from hypothesis.extra import numpy as hnp
 from service.divergences.catalog import DIVERGENCES
 from service.divergences.inputs import Limits
 from service.divergences.scoring import score
+from tests.exact_values import EXACT, NOISE, expected
 
-# 50 digits are not enough: values near 1e-32 are what is left of sums of terms near 1.
-mpmath.mp.dps = 80
 LIMITS = Limits(max_vector_length=1000, max_batch_rows=5000, sum_tolerance=1e-6)
 TINY = float(np.finfo(np.float64).tiny)
 RTOL = 1e-12
-M = mpmath.mpf
-
-
-def _kl(p: list[M], q: list[M]) -> M:
-    return mpmath.fsum(a * mpmath.log(a / b) for a, b in zip(p, q, strict=True) if a > 0)
-
-
-def _js(p: list[M], q: list[M]) -> M:
-    m = [(a + b) / 2 for a, b in zip(p, q, strict=True)]
-    return (_kl(p, m) + _kl(q, m)) / 2
-
-
-def _renyi(alpha: float) -> Callable[[list[M], list[M]], M]:
-    a = M(alpha)
-
-    def renyi(p: list[M], q: list[M]) -> M:
-        total = mpmath.fsum(x**a * y ** (1 - a) for x, y in zip(p, q, strict=True) if x > 0)
-        return mpmath.log(total) / (a - 1)
-
-    return renyi
-
-
-# name: (80-digit value of the exact inputs, lower bound, upper bound)
-EXACT: dict[str, tuple[Callable[[list[M], list[M]], M], float, float]] = {
-    "kl": (_kl, 0, math.inf),
-    "reverse_kl": (lambda p, q: _kl(q, p), 0, math.inf),
-    "jeffreys": (lambda p, q: _kl(p, q) + _kl(q, p), 0, math.inf),
-    "js": (_js, 0, math.log(2)),
-    "js_distance": (lambda p, q: mpmath.sqrt(max(_js(p, q), 0)), 0, math.sqrt(math.log(2))),
-    "cross_entropy": (  # its range starts at H(p): see expected()
-        lambda p, q: -mpmath.fsum(a * mpmath.log(b) for a, b in zip(p, q, strict=True) if a > 0),
-        0,
-        math.inf,
-    ),
-    "hellinger": (
-        lambda p, q: mpmath.sqrt(
-            mpmath.fsum((mpmath.sqrt(a) - mpmath.sqrt(b)) ** 2 for a, b in zip(p, q, strict=True))
-            / 2
-        ),
-        0,
-        1,
-    ),
-    "total_variation": (
-        lambda p, q: mpmath.fsum(abs(a - b) for a, b in zip(p, q, strict=True)) / 2,
-        0,
-        1,
-    ),
-    "bhattacharyya": (
-        lambda p, q: (
-            -mpmath.log(mpmath.fsum(mpmath.sqrt(a * b) for a, b in zip(p, q, strict=True)))
-        ),
-        0,
-        math.inf,
-    ),
-    "chi_square": (
-        lambda p, q: mpmath.fsum((a - b) ** 2 / b for a, b in zip(p, q, strict=True)),
-        0,
-        math.inf,
-    ),
-    "renyi_0.5": (_renyi(0.5), 0, math.inf),
-    "renyi_2": (_renyi(2.0), 0, math.inf),
-}
-
-
-def expected(name: str, p: np.ndarray, q: np.ndarray) -> float:
-    """The exact value of the float64 inputs, rounded, and held to the member's range."""
-    exact, low, high = EXACT[name]
-    p_exact, q_exact = [M(float(x)) for x in p], [M(float(x)) for x in q]
-    if name == "cross_entropy":
-        low = -mpmath.fsum(a * mpmath.log(a) for a in p_exact if a > 0)
-    return float(min(max(exact(p_exact, q_exact), low), high))
 
 
 def computed(name: str, p: np.ndarray, q: np.ndarray, backend: str) -> np.ndarray:
@@ -104,10 +28,6 @@ def computed(name: str, p: np.ndarray, q: np.ndarray, backend: str) -> np.ndarra
         alpha=float(alpha) if alpha else None,
         backend=backend,  # type: ignore[arg-type]
     ).values
-
-
-# What 80 digits leave of a value that is exactly 0 (p = q): mpmath's own rounding.
-NOISE = 1e-60
 
 
 def assert_accurate(got: float, want: float, name: str) -> None:
