@@ -13,7 +13,7 @@ import email.message
 import json
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import numpy as np
 import pydantic_core
@@ -22,6 +22,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
+from starlette.types import Receive, Scope
 
 from service.api.arrow import ARROW_STREAM, read_arrow
 from service.api.asgi import media_type
@@ -90,10 +91,9 @@ async def read_body(request: Request) -> Body:
     below, ``bytes`` for a chunked body.
 
     Starlette's ``Request.body()`` keeps every chunk and then joins them: twice the body
-    in memory at the peak, which matters for batches of hundreds of megabytes.
+    in memory at the peak, which matters for batches of hundreds of megabytes. It reads
+    the body once: callers keep what it returns (:class:`_ModelJSONRequest` does).
     """
-    if hasattr(request, "_body"):
-        return request._body
     length = request.headers.get("content-length", "")
     if length.isdigit():
         body: Body = _buffer(int(length))
@@ -106,25 +106,42 @@ async def read_body(request: Request) -> Body:
                     filled += len(chunk)
     else:  # chunked: the length is known at the end only
         body = b"".join([chunk async for chunk in request.stream()])
-    request._body = body  # type: ignore[assignment]  # later reads get the same buffer
     return body
 
 
+_UNREAD: Any = object()
+
+
 class _ModelJSONRequest(Request):
+    """A request whose ``body()`` and ``json()`` (FastAPI's two reads of a JSON body) are
+    the service's: one buffer, parsed by pydantic. It keeps both in attributes of its own,
+    not in Starlette's private ``_body`` and ``_json``; ``given`` makes one whose body was
+    read and parsed already (an Arrow stream, read into the route's model)."""
+
     model: type[BaseModel]
     arrays: bool  # read the body's lists straight into numpy arrays where it can
+    _service_body: Body | None = None
+    _service_json: Any = _UNREAD
+
+    @classmethod
+    def given(cls, scope: Scope, receive: Receive, body: Body, parsed: Any) -> Self:
+        request = cls(scope, receive)
+        request._service_body, request._service_json = body, parsed
+        return request
 
     async def body(self) -> bytes:
-        return await read_body(self)  # type: ignore[return-value]
+        if self._service_body is None:
+            self._service_body = await read_body(self)
+        return self._service_body  # type: ignore[return-value]  # a buffer, read as bytes are
 
     async def json(self) -> Any:
-        if not hasattr(self, "_json"):
+        if self._service_json is _UNREAD:
             body = await self.body()
             if len(body) > _THREAD_THRESHOLD_BYTES:
-                self._json = await to_thread.run_sync(_parse, self.model, body, self.arrays)
+                self._service_json = await to_thread.run_sync(_parse, self.model, body, self.arrays)
             else:
-                self._json = _parse(self.model, body, self.arrays)
-        return self._json
+                self._service_json = _parse(self.model, body, self.arrays)
+        return self._service_json
 
 
 def _query_value(text: str) -> Any:
@@ -184,7 +201,7 @@ class ModelBodyRoute(APIRoute):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return handler
         arrow = _accepts_arrow(self)
-        json_request = type(
+        json_request: type[_ModelJSONRequest] = type(
             f"{model.__name__}JSONRequest", (_ModelJSONRequest,), {"model": model, "arrays": arrow}
         )
         accepted = ["application/json", *([ARROW_STREAM] if arrow else [])]
@@ -204,9 +221,7 @@ class ModelBodyRoute(APIRoute):
                     **request.scope,
                     "headers": [*headers, (b"content-type", b"application/json")],
                 }
-                arrow_request = json_request(scope, request.receive)
-                arrow_request._body, arrow_request._json = body, parsed
-                return await handler(arrow_request)
+                return await handler(json_request.given(scope, request.receive, body, parsed))
             raise UnsupportedMediaType(content_type, accepted)
 
         return route_handler

@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 
 class _QuietConsumer(Consumer):
     """Huey's consumer without its signal handlers: the host process (uvicorn, or the
-    worker command) owns SIGTERM and SIGINT and stops the consumer itself."""
+    worker command) owns SIGTERM and SIGINT and stops the consumer itself, and the
+    consumer can start off the main thread (the jobs connector retries in a thread).
+
+    Huey has no public switch for this: ``Consumer.start`` always calls the private
+    ``_set_signal_handlers``. tests/api/test_private_fences.py fails when that changes, and
+    pyproject.toml holds huey to the versions tested (docs/private-internals.md)."""
 
     def _set_signal_handlers(self) -> None:
         pass

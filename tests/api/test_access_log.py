@@ -1,5 +1,5 @@
 """The batched access log: the lines logging would write, whole, in order, not lost at a
-normal exit."""
+normal exit; written by a standard-library QueueListener's thread."""
 
 import fcntl
 import json
@@ -9,6 +9,7 @@ import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -136,3 +137,42 @@ def test_a_full_non_blocking_pipe_delays_lines_but_loses_none() -> None:
         os.close(write_end)
     ids = [json.loads(text)["request_id"] for text in received.splitlines()]
     assert ids == [f"id-{i}" for i in range(100)]
+
+
+@pytest.mark.usefixtures("access_info")
+def test_flush_writes_what_is_queued_at_once_and_the_log_goes_on() -> None:
+    reader, writer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with reader, writer:
+        log = AccessLog(writer.fileno(), flush_seconds=30)  # its thread would wait 30 s
+        for i in range(50):
+            log.add((*ENTRY[:1], f"id-{i}", *ENTRY[2:]))  # type: ignore[arg-type]
+        started = time.monotonic()
+        log.flush()
+        flushed_in = time.monotonic() - started
+        first = _messages(reader, 50, timeout=1)
+        log.add((*ENTRY[:1], "id-50", *ENTRY[2:]))  # type: ignore[arg-type]
+        log.flush()
+        second = _messages(reader, 1, timeout=1)
+        log.close()
+    assert flushed_in < 5
+    ids = [json.loads(text)["request_id"] for m in first + second for text in m.splitlines()]
+    assert ids == [f"id-{i}" for i in range(51)]
+
+
+@pytest.mark.usefixtures("access_info")
+def test_close_writes_what_is_queued_and_ends_the_writer_thread() -> None:
+    reader, writer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with reader, writer:
+        before = set(threading.enumerate())
+        log = AccessLog(writer.fileno(), flush_seconds=30)
+        log.add(ENTRY)
+        deadline = time.monotonic() + 5
+        while not (
+            new := [t for t in set(threading.enumerate()) - before if t.name == "access-log"]
+        ):
+            assert time.monotonic() < deadline, "no writer thread named access-log"
+            time.sleep(0.01)
+        log.close()
+        assert not new[0].is_alive()
+        messages = _messages(reader, 1, timeout=1)
+    assert [json.loads(m)["request_id"] for m in messages] == ["trace-1"]
