@@ -35,7 +35,7 @@ FROM python:3.11.14-slim-bookworm
 
 # Writable places for a read-only root: the data volume and a tmpfs at /tmp. GLIBC_TUNABLES:
 # malloc asks for transparent huge pages, so large bodies and their parses are faulted in by
-# 2 MiB pages instead of 4 KiB ones (README, "Tuning").
+# 2 MiB pages instead of 4 KiB ones (docs/operations.md, "Tuning").
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

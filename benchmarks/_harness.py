@@ -1,18 +1,22 @@
-"""Shared helpers of the benchmarks: servers on free loopback ports, timing, plain tables.
+"""Shared helpers of the benchmarks: servers on free loopback ports, timing, tables.
 
 Not a benchmark itself; imported by the scripts beside it (which run with this folder
-first on ``sys.path``).
+first on ``sys.path``). Tables print as plain text, or as Markdown with ``--markdown``
+(``markdown_option``), which docs/benchmarks.md takes its figures from.
 """
 
+import argparse
 import http.client
+import importlib.metadata
 import os
+import platform
 import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -121,10 +125,34 @@ def post_bytes(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, byt
         connection.close()
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.machine() or "unknown CPU"
+
+
+def _versions() -> str:
+    """Python and the installed versions of the libraries the figures depend on (read from
+    the packages' metadata: nothing is imported)."""
+    found = [f"Python {platform.python_version()}"]
+    for name, label in (("numpy", "numpy"), ("tensorflow", "TensorFlow"), ("uvicorn", "uvicorn")):
+        with suppress(importlib.metadata.PackageNotFoundError):
+            found.append(f"{label} {importlib.metadata.version(name)}")
+    return ", ".join(found)
+
+
 def machine_note() -> str:
-    """The load when the figures were taken: the machine is shared, figures are noisy."""
+    """The machine and its load when the figures were taken (the machine may be shared,
+    so figures are noisy), and the versions that ran."""
     one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+    return (
+        f"machine: {os.cpu_count()} CPUs ({_cpu_model()}), load average {one:.1f} (1 min), "
+        f"{five:.1f} (5 min); {_versions()}"
+    )
 
 
 def bare_argv(log_level: str = "info") -> list[str]:
@@ -149,8 +177,30 @@ def best_median(times: Sequence[float]) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain-text table: first column left-aligned, the others right-aligned."""
+def markdown_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--markdown``: tables as Markdown, each line of text its own paragraph."""
+    parser.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the tables as Markdown, with the line naming the machine (for docs/)",
+    )
+
+
+def say(text: str = "", *, markdown: bool = False) -> None:
+    """Print a line of a report; with ``markdown``, followed by a blank line, so that each
+    line stays a paragraph of its own."""
+    print(text)
+    if markdown:
+        print()
+
+
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, markdown: bool = False
+) -> str:
+    """A plain-text table: first column left-aligned, the others right-aligned; with
+    ``markdown``, the same table in Markdown, with a blank line before and after."""
+    if markdown:
+        return markdown_table(headers, rows)
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
@@ -163,3 +213,23 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+
+
+def _markdown_cell(value: object) -> str:
+    """A cell's text: ``|`` escaped, an indented name (a part of the row above) marked."""
+    text = str(value).replace("|", "\\|")
+    stripped = text.lstrip(" ")
+    if stripped != text and stripped:
+        return "↳ " + stripped
+    return stripped
+
+
+def markdown_table(headers: Sequence[object], rows: Sequence[Sequence[object]]) -> str:
+    """``table`` in Markdown (GitHub's tables): first column left-aligned, the others
+    right-aligned; a blank line before and after, so it stands as its own block."""
+
+    def line(row: Sequence[object]) -> str:
+        return "| " + " | ".join(_markdown_cell(cell) for cell in row) + " |"
+
+    rule = "|" + "|".join([":---", *(["---:"] * (len(headers) - 1))]) + "|"
+    return "\n".join(["", line(headers), rule, *(line(row) for row in rows), ""])

@@ -3,7 +3,7 @@ Inference Protocol's ``POST /v2/models/kl/infer`` with binary tensors, end to en
 over HTTP, against computing the same exact KL in process with numpy on arrays already in
 memory; and the server's peak resident memory for the request.
 
-    python benchmarks/batch_binary.py [--rows 100000] [--cols 100] [--repeats 3]
+    python benchmarks/batch_binary.py [--rows 100000] [--cols 100] [--repeats 3] [--markdown]
 
 p and q are rows x cols float64 (100,000 x 100: 160 MB of payload), so the service runs
 with ``DIVERGENCE_MAX_BODY_BYTES`` raised to fit. Requests are sent with the standard
@@ -34,8 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     bare_argv,
     machine_note,
+    markdown_option,
     post_bytes,
     running,
+    say,
     service_argv,
     table,
     timings,
@@ -140,7 +142,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--cols", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    markdown_option(parser)
     args = parser.parse_args()
+    md = args.markdown
     rng = np.random.default_rng(0)
     p = rng.random((args.rows, args.cols))
     p /= p.sum(axis=1, keepdims=True)
@@ -198,21 +202,23 @@ def main() -> None:
         rows.append(
             [name, f"{1000 * best:.0f}", f"{1000 * median:.0f}", f"{best / best_np:.2f}", peak]
         )
-    print(
+    say(
         f"{args.rows:,} x {args.cols} float64 p and q ({payload_mb:.0f} MB of payload, "
-        f"{len(body) / 2**20:.0f} MB of Arrow body); server idle at {idle:.0f} MiB resident"
+        f"{len(body) / 2**20:.0f} MB of Arrow body); server idle at {idle:.0f} MiB resident",
+        markdown=md,
     )
     headers = ["", "best ms", "median ms", "x numpy", "peak memory / payload"]
-    print(table(headers, rows))
+    print(table(headers, rows, markdown=md))
     for name in (ARROW_TARGET, V2_TARGET):
         ratio = min(times[name][1:]) / best_np
         memory = max(peaks[name][1:]) / payload_mb
-        print(
+        say(
             f"{name}: {ratio:.2f}x numpy (target <= 1.5x: {'met' if ratio <= 1.5 else 'MISSED'})"
             f", peak memory {memory:.2f}x the payload "
-            f"(target <= 3x: {'met' if memory <= 3 else 'MISSED'})"
+            f"(target <= 3x: {'met' if memory <= 3 else 'MISSED'})",
+            markdown=md,
         )
-    print(note)
+    say(note, markdown=md)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ leaves, see service/api/json_body.py), its route function ``kl_batch`` (which ch
 input and scores on TensorFlow) and the answer's serialization, so the reader sees where
 the time goes.
 
-Run: ``.venv/bin/python benchmarks/batch_json.py [--repeats 5]`` (about a minute).
+Run: ``.venv/bin/python benchmarks/batch_json.py [--repeats 5] [--markdown]`` (about a minute).
 """
 
 import argparse
@@ -36,8 +36,10 @@ import orjson
 from _harness import (
     bare_argv,
     machine_note,
+    markdown_option,
     post_bytes,
     running,
+    say,
     service_argv,
     service_env,
     table,
@@ -101,12 +103,15 @@ def baseline(body: bytes) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    markdown_option(parser)
     args = parser.parse_args()
+    md = args.markdown
 
     body = payload()
-    print(
+    say(
         f"POST /kl/batch, p and q {ROWS:,} x {COLUMNS} (rows normalized), "
-        f"{len(body) / 1e6:.1f} MB of JSON; best and median of {args.repeats}"
+        f"{len(body) / 1e6:.1f} MB of JSON; best and median of {args.repeats}",
+        markdown=md,
     )
     http, floor = over_http(body, args.repeats)
     note = machine_note()
@@ -164,15 +169,16 @@ def main() -> None:
         ]
         for name, times in measured.items()
     ]
-    print(table(["stage", "best ms", "median ms", "x baseline"], rows))
+    print(table(["stage", "best ms", "median ms", "x baseline"], rows, markdown=md))
     ratio = statistics.median(http) / base
     best_ratio = min(http) / min(measured["baseline: orjson + np.array + formulas.kl"])
     verdict = "met" if ratio <= 1.3 else "MISSED"
-    print(
+    say(
         f"HTTP / in-process baseline: {ratio:.2f}x median, {best_ratio:.2f}x best; "
-        f"target <= 1.3x: {verdict}"
+        f"target <= 1.3x: {verdict}",
+        markdown=md,
     )
-    print(note)
+    say(note, markdown=md)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ without it (the access logger at WARNING), against the bare app's constant and
 body-parsing endpoints. Each is the best of several rounds of a few thousand calls; it
 shows where the service's time per request goes, which wrk's end-to-end figures cannot.
 
-Run: ``.venv/bin/python benchmarks/kl_in_process.py [--calls 5000] [--rounds 5]``.
+Run: ``.venv/bin/python benchmarks/kl_in_process.py [--calls 5000] [--rounds 5] [--markdown]``.
 """
 
 import argparse
@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 import bare_app
-from _harness import machine_note, table
+from _harness import machine_note, markdown_option, say, table
 from kl_requests import kl_body
 
 from service.api.access_log import ACCESS_LOG, LOGGER
@@ -105,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
+    markdown_option(parser)
     args = parser.parse_args()
     logging.config.dictConfig(log_config("info"))
     with open(os.devnull, "w") as devnull:
@@ -114,9 +115,10 @@ def main() -> None:
         ACCESS_LOG.fd = devnull.fileno()
         rows = asyncio.run(measure(args.calls, args.rounds))
         ACCESS_LOG.flush()
-    print(f"ASGI app called in process, best of {args.rounds} x {args.calls:,} calls")
-    print(table(["target", "us/request", "service-with-log / target"], rows))
-    print(machine_note())
+    md = args.markdown
+    say(f"ASGI app called in process, best of {args.rounds} x {args.calls:,} calls", markdown=md)
+    print(table(["target", "us/request", "service-with-log / target"], rows, markdown=md))
+    say(machine_note(), markdown=md)
 
 
 if __name__ == "__main__":

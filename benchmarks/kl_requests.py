@@ -20,8 +20,8 @@ rotated order, for a few rounds; the table has each round's req/s, the median, t
 microseconds per request it implies, and the ratio service/target (the median over rounds
 of each round's ratio, so that slow drifts of a shared machine cancel; target: >= 0.9).
 
-Run: ``.venv/bin/python benchmarks/kl_requests.py [--rounds 3] [--duration 5]``
-(about a minute and a half on two cores).
+Run: ``.venv/bin/python benchmarks/kl_requests.py [--rounds 3] [--duration 5] [--markdown]``
+(about a minute and a half on two cores; ``--markdown`` prints the table in Markdown).
 """
 
 import argparse
@@ -42,7 +42,9 @@ from _harness import (
     PYTHON,
     bare_argv,
     machine_note,
+    markdown_option,
     running,
+    say,
     service_argv,
     service_env,
     table,
@@ -121,6 +123,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--load", nargs=4, help=argparse.SUPPRESS)
+    markdown_option(parser)
     args = parser.parse_args()
     if args.load:
         url, body_file, seconds, connections = args.load
@@ -195,20 +198,23 @@ def main() -> None:
         "us/req",
         "service/target",
     ]
-    print(
+    md = args.markdown
+    say(
         f"POST with 10-element p and q; load: {client}, {args.connections} connections, "
         f"{args.duration:g} s per measurement; uvicorn uvloop+httptools, 1 worker, log info; "
-        f"{note}"
+        f"{note}",
+        markdown=md,
     )
-    print(table(headers, rows))
+    print(table(headers, rows, markdown=md))
     if client == "httpx":
-        print(
+        say(
             "WARNING: the httpx client saturates (about 600 req/s on two cores) well before "
-            "either server: these ratios measure the client; install wrk for real figures"
+            "either server: these ratios measure the client; install wrk for real figures",
+            markdown=md,
         )
     for name in (CONSTANT, QUIET, PARSE):
         verdict = "met" if ratios[name] >= 0.9 else "MISSED"
-        print(f"service / {name}: {ratios[name]:.2f} (target >= 0.9: {verdict})")
+        say(f"service / {name}: {ratios[name]:.2f} (target >= 0.9: {verdict})", markdown=md)
     sys.stdout.flush()
 
 

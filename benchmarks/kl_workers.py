@@ -8,7 +8,8 @@ round's req/s and the median, and the scaling 2 workers / 1 worker (the median o
 round's ratio). On a machine with two cores, wrk itself needs part of one, so the
 scaling stays below 2.
 
-Run: ``.venv/bin/python benchmarks/kl_workers.py [--rounds 3] [--duration 5]`` (needs wrk).
+Run: ``.venv/bin/python benchmarks/kl_workers.py [--rounds 3] [--duration 5] [--markdown]``
+(needs wrk).
 """
 
 import argparse
@@ -17,7 +18,15 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from _harness import machine_note, running, service_argv, service_env, table
+from _harness import (
+    machine_note,
+    markdown_option,
+    running,
+    say,
+    service_argv,
+    service_env,
+    table,
+)
 from kl_requests import LUA, kl_body, wrk
 
 WORKERS = (1, 2)
@@ -28,7 +37,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32)
+    markdown_option(parser)
     args = parser.parse_args()
+    md = args.markdown
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="kl-workers-") as tmp:
@@ -54,12 +65,14 @@ def main() -> None:
         for n in WORKERS
     ]
     scaling = statistics.median(b / a for a, b in zip(results[1], results[2], strict=True))
-    print(
+    say(
         f"POST /kl with 10-element p and q; wrk, 2 threads, {args.connections} connections, "
-        f"{args.duration:g} s per measurement; {note}"
+        f"{args.duration:g} s per measurement; {note}",
+        markdown=md,
     )
-    print(table(["", *(f"round {i + 1}" for i in range(args.rounds)), "median req/s"], rows))
-    print(f"2 workers / 1 worker: {scaling:.2f}x")
+    headers = ["", *(f"round {i + 1}" for i in range(args.rounds)), "median req/s"]
+    print(table(headers, rows, markdown=md))
+    say(f"2 workers / 1 worker: {scaling:.2f}x", markdown=md)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Load, leaks and latency under training: ``POST /kl`` and ``POST /kl/batch`` under wrk.
 
-    python benchmarks/load.py [--seconds 25] [--cifar10-dir DIR]
+    python benchmarks/load.py [--seconds 25] [--cifar10-dir DIR] [--markdown]
 
 1. Load: wrk (16 connections) on ``POST /kl`` (10 elements) and on ``POST /kl/batch``
    (100 rows x 10), ``--seconds`` each, against one service process; prints requests per
@@ -11,7 +11,8 @@
    ``--cifar10-dir``, default ../shared/data unpacked, else generated images); prints the
    ratio (target: within 2x).
 
-Needs wrk on the PATH (Debian: ``apt-get install wrk``). About two minutes.
+Needs wrk on the PATH (Debian: ``apt-get install wrk``). About two minutes. ``--markdown``
+prints the tables in Markdown.
 """
 
 import argparse
@@ -28,7 +29,16 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import ROOT, running, service_argv, table, wait_for_tensorflow
+from _harness import (
+    ROOT,
+    machine_note,
+    markdown_option,
+    running,
+    say,
+    service_argv,
+    table,
+    wait_for_tensorflow,
+)
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 # A level-2 long string: the JSON of a batch holds "]]", which would end a [[...]] string.
@@ -91,10 +101,12 @@ def make_images(root: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=25)
     parser.add_argument("--cifar10-dir", type=Path)
+    markdown_option(parser)
     args = parser.parse_args()
+    md = args.markdown
     if shutil.which("wrk") is None:
         sys.exit("wrk is not on the PATH (Debian: apt-get install wrk)")
     rng = np.random.default_rng(0)
@@ -124,9 +136,10 @@ def main() -> None:
             }
             time.sleep(1)
             after = rss_mib(pid)
-            print(
+            say(
                 f"Load: wrk, 16 connections, {args.seconds:g} s per endpoint, one service "
-                "process (uvicorn, uvloop, httptools)"
+                "process (uvicorn, uvloop, httptools)",
+                markdown=md,
             )
             print(
                 table(
@@ -141,12 +154,15 @@ def main() -> None:
                         ]
                         for path, r in load.items()
                     ],
+                    markdown=md,
                 )
             )
-            print(
+            say(
                 f"resident memory: {before:.0f} MiB before, {after:.0f} MiB after "
-                f"({100 * (after / before - 1):+.1f}%; target within 10%)"
+                f"({100 * (after / before - 1):+.1f}%; target within 10%)",
+                markdown=md,
             )
+            note = machine_note()
 
             idle = wrk(server.url + "/kl", kl_body, 20, 4, work)
             job = httpx.post(
@@ -158,9 +174,10 @@ def main() -> None:
             busy = wrk(server.url + "/kl", kl_body, 20, 4, work)
             state = httpx.get(f"{server.url}/jobs/{job['id']}").json()
             httpx.delete(f"{server.url}/jobs/{job['id']}")
-            print(
+            say(
                 f"\nPOST /kl with 4 connections, 20 s, idle and while a job trains "
-                f"(it was {state['status']}, epoch {state['progress']['epoch']}):"
+                f"(it was {state['status']}, epoch {state['progress']['epoch']}):",
+                markdown=md,
             )
             print(
                 table(
@@ -175,12 +192,15 @@ def main() -> None:
                         ]
                         for name, r in (("idle", idle), ("training", busy))
                     ],
+                    markdown=md,
                 )
             )
-            print(
+            say(
                 f"p99 while training / idle p99: {busy['p99'] / idle['p99']:.2f} "
-                "(target: within 2x)"
+                "(target: within 2x)",
+                markdown=md,
             )
+            say(note, markdown=md)
 
 
 if __name__ == "__main__":

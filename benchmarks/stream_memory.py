@@ -8,7 +8,8 @@ process's peak resident memory (VmHWM, reset through /proc/PID/clear_refs before
 stream) over its idle size. Memory bounded by a chunk of rows means the growth stays flat
 while the stream grows ten times; every answer line is counted and checked.
 
-Run: ``.venv/bin/python benchmarks/stream_memory.py [--rows 20000 200000]`` (a minute).
+Run: ``.venv/bin/python benchmarks/stream_memory.py [--rows 20000 200000] [--markdown]``
+(a minute).
 """
 
 import argparse
@@ -22,7 +23,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-from _harness import machine_note, running, service_argv, service_env, table, wait_for_tensorflow
+from _harness import (
+    machine_note,
+    markdown_option,
+    running,
+    say,
+    service_argv,
+    service_env,
+    table,
+    wait_for_tensorflow,
+)
 from batch_binary import status
 
 COLUMNS, BLOCK_ROWS = 100, 1_000
@@ -78,7 +88,9 @@ def stream(url: str, data: bytes, blocks: int) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[20_000, 200_000])
+    markdown_option(parser)
     args = parser.parse_args()
+    md = args.markdown
     data, expected = block()
     rows = []
     with tempfile.TemporaryDirectory(prefix="stream-memory-") as tmp:
@@ -102,10 +114,13 @@ def main() -> None:
                     [f"{count:,}", f"{size:,.0f}", f"{count / seconds:,.0f}", f"+{growth:.0f}"]
                 )
         note = machine_note()
-    print(f"POST /kl/stream, rows of {COLUMNS} float64 p and q; server idle at {idle:.0f} MiB")
+    say(
+        f"POST /kl/stream, rows of {COLUMNS} float64 p and q; server idle at {idle:.0f} MiB",
+        markdown=md,
+    )
     headers = ["rows", "stream MiB", "rows/s", "peak memory growth MiB"]
-    print(table(headers, rows))
-    print(note)
+    print(table(headers, rows, markdown=md))
+    say(note, markdown=md)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Training through the service against a plain Keras script, on the real CIFAR-10.
 
-    python benchmarks/training_overhead.py [CIFAR10_DIR] [--epochs 3] [--rounds 1]
+    python benchmarks/training_overhead.py [CIFAR10_DIR] [--epochs 3] [--rounds 1] [--markdown]
 
 CIFAR10_DIR defaults to ../shared/data/cifar10-jpeg.tar.gz unpacked into a temporary
 folder. Each round trains one run per loss for EPOCHS epochs both ways, alternating:
@@ -24,7 +24,16 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import PYTHON, ROOT, running, service_argv, table
+from _harness import (
+    PYTHON,
+    ROOT,
+    machine_note,
+    markdown_option,
+    running,
+    say,
+    service_argv,
+    table,
+)
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 
@@ -56,11 +65,13 @@ def through_service(url: str, epochs: int) -> tuple[dict[str, list[float]], floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cifar10_dir", nargs="?", type=Path)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=1)
+    markdown_option(parser)
     args = parser.parse_args()
+    md = args.markdown
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         directory = args.cifar10_dir
@@ -87,6 +98,7 @@ def main() -> None:
                 service_walls.append(wall / 2)
                 for run in job["results"]["runs"]:  # type: ignore[index]
                     service_epochs[run["loss"]] += run["epoch_seconds"][1:]
+            note = machine_note()
         rows = []
         for loss in ("kl", "ce"):
             p, s = statistics.median(plain_epochs[loss]), statistics.median(service_epochs[loss])
@@ -100,11 +112,13 @@ def main() -> None:
                 f"{sw / pw:.3f}",
             ]
         )
-        print(
+        say(
             f"{args.epochs} epochs per run, {args.rounds} round(s), batch 250, "
-            f"validation split 0.2, real CIFAR-10 from {directory}"
+            f"validation split 0.2, real CIFAR-10 from {directory}",
+            markdown=md,
         )
-        print(table(["", "plain Keras", "service", "service/plain"], rows))
+        print(table(["", "plain Keras", "service", "service/plain"], rows, markdown=md))
+        say(note, markdown=md)
 
 
 if __name__ == "__main__":
