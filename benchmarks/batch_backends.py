@@ -3,7 +3,7 @@
 For 10, 100, 1,000, 10,000, 100,000 and 1,000,000 rows of 100 columns (p and q drawn with
 numpy's ``default_rng``, rows normalized, float64, already in memory as numpy arrays), it
 times ``service.divergences.formulas.kl(p, q)`` (numpy) and
-``service.divergences.tf_formulas.kl.values(p, q)`` (TensorFlow, float64: the call the
+``service.divergences.tf.kernels.kl.values(p, q)`` (TensorFlow, float64: the call the
 service's ``/kl/batch`` makes, numpy arrays in and out, conversions included; XLA chunks
 from ``XLA_MIN_ELEMENTS`` elements, compiled beforehand by an untimed call, as the
 service's first batch of a column count would). Each is the best of several calls (more
@@ -27,8 +27,9 @@ memory back to the system between calls (blocks above its mmap threshold: from a
 10,000 rows, depending on what the process allocated before). To time numpy without them,
 run with ``MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=17179869184``.
 
-Run: ``.venv/bin/python benchmarks/batch_backends.py`` (about a minute on two cores; the
-largest size needs about 8 GB of memory).
+Run: ``.venv/bin/python benchmarks/batch_backends.py [--markdown]`` (about a minute on two
+cores; the largest size needs about 8 GB of memory; ``--markdown`` prints the tables in
+Markdown).
 """
 
 import argparse
@@ -40,8 +41,8 @@ import numpy as np
 import tensorflow as tf
 from _harness import machine_note, table
 
-from service.divergences import tf_formulas
 from service.divergences.catalog import DIVERGENCES, formula
+from service.divergences.tf import engine, kernels
 
 COLUMNS, SEED = 100, 7
 TARGET_FROM = 10_000
@@ -168,21 +169,27 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--budget", type=float, default=2.0, help="seconds per size, about")
     parser.add_argument("--divergences", nargs="+", default=["kl"], help="members to time, or: all")
+    parser.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the tables as Markdown, with the line naming the machine (for docs/)",
+    )
     args = parser.parse_args()
+    md = "\n" if args.markdown else ""  # a blank line after each line of text in Markdown
     names = sorted(DIVERGENCES) if args.divergences == ["all"] else args.divergences
     warm = distributions(np.random.default_rng(SEED), 2)
-    tf_formulas.kl.values(warm, warm)  # trace the small-batch graph, as the service warms up
+    kernels.kl.values(warm, warm)  # trace the small-batch graph, as the service warms up
     speed = copy_speed()
 
     threads = tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
     print(
         f"rows x {COLUMNS} float64, best of >= 3 calls; TensorFlow {tf.__version__} on CPU "
-        f"(XLA chunks from {tf_formulas.XLA_MIN_ELEMENTS:,} elements, {threads} threads), "
-        f"numpy {np.__version__}; {machine_note()}"
+        f"(XLA chunks from {engine.XLA_MIN_ELEMENTS:,} elements, {threads} threads), "
+        f"numpy {np.__version__}; {machine_note()}{md}"
     )
     print(
         f"copy speed {speed / 1e9:.1f} GB/s (np.copyto of 256 MiB, read + written, best of 7);"
-        " bound = p and q read once at that speed"
+        f" bound = p and q read once at that speed{md}"
     )
     headers = [
         "rows",
@@ -199,13 +206,14 @@ def main() -> None:
     for name in names:
         rows, ratios = measure(name, args.sizes, args.budget, speed)
         print(f"\n{name}" + (" (order 2)" if DIVERGENCES[name].parameters else ""))
-        print(table(headers, rows))
+        print(table(headers, rows, markdown=args.markdown))
         found = crossover(args.sizes, ratios)
         if found is None:
-            print("crossover: none, TensorFlow is slower than numpy at the largest size measured")
+            none = "crossover: none, TensorFlow is slower than numpy at the largest size measured"
+            print(none + md)
         else:
-            print(f"crossover: {found:,} rows (TensorFlow is not slower from there on)")
-        print(target_verdict(args.sizes, ratios))
+            print(f"crossover: {found:,} rows (TensorFlow is not slower from there on){md}")
+        print(target_verdict(args.sizes, ratios) + md)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,12 @@ def _renyi(alpha: float) -> Plain:
     return lambda p, q: float(np.log(np.sum(p**alpha * q ** (1 - alpha))) / (alpha - 1))
 
 
+def _amari(alpha: float) -> Plain:
+    if alpha in (0.0, 1.0):
+        return (lambda p, q: _kl(q, p)) if alpha == 0 else _kl
+    return lambda p, q: float((np.sum(p**alpha * q ** (1 - alpha)) - 1) / (alpha * (alpha - 1)))
+
+
 PLAIN: dict[str, Plain] = {
     "kl": _kl,
     "reverse_kl": lambda p, q: _kl(q, p),
@@ -53,6 +59,8 @@ PLAIN: dict[str, Plain] = {
     "total_variation": lambda p, q: float(0.5 * np.sum(np.abs(p - q))),
     "bhattacharyya": lambda p, q: float(-np.log(np.sum(np.sqrt(p * q)))),
     "chi_square": lambda p, q: float(np.sum((p - q) ** 2 / q)),
+    "triangular": lambda p, q: float(np.sum((p - q) ** 2 / (p + q))),
+    **{f"alpha_{a:g}": _amari(a) for a in (-1.0, 0.0, 0.5, 1.0, 3.0)},
     "renyi_0.5": _renyi(0.5),
     "renyi_2": _renyi(2.0),
 }
@@ -73,7 +81,7 @@ def nearly_equal(rng: np.random.Generator, how: str) -> tuple[np.ndarray, np.nda
 
 
 def service(name: str, p: np.ndarray, q: np.ndarray, backend: str) -> np.ndarray:
-    member, _, alpha = name.partition("_") if name.startswith("renyi") else (name, "", "")
+    member, _, alpha = (name, "", "") if name in DIVERGENCES else name.rpartition("_")
     return score(
         DIVERGENCES[member],
         p=p,

@@ -21,6 +21,7 @@ from service.config import Settings, get_settings
 from service.divergences import router as divergences
 from service.divergences.fast_lane import PATH as KL_PATH
 from service.divergences.fast_lane import KLFastLane
+from service.divergences.scoring import use_fast_paths
 from service.errors import install_error_handlers
 from service.interop import v2
 from service.jobs import router as jobs
@@ -40,10 +41,10 @@ def warm_tensorflow() -> None:
     """Import TensorFlow and trace the batch kernels once, so no request pays for it."""
     import numpy as np
 
-    from service.divergences import tf_formulas
+    from service.divergences.tf import kernels
 
     row = np.full((1, 2), 0.5)
-    tf_formulas.kl(row, row)
+    kernels.kl(row, row)
     log.info("TensorFlow batch kernels ready")
 
 
@@ -99,7 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         KLFastLane,
         limits=app.state.limits,
         route=kl_route,
-        enabled=not settings.require_key_for_divergences,
+        # DIVERGENCE_FAST_PATHS=false turns off this lane and, process-wide (set here, as
+        # the app is made), the plain-pair /kl shortcut and the XLA-compiled batch chunks.
+        enabled=use_fast_paths(settings.fast_paths) and not settings.require_key_for_divergences,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver)

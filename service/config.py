@@ -22,8 +22,21 @@ class Settings(BaseSettings):
     stream_chunk_rows: int = Field(
         4096, gt=0, description="Rows of an NDJSON stream scored together (bounds memory)."
     )
+    stream_chunk_bytes: int = Field(
+        16 * 1024 * 1024,
+        gt=0,
+        description="Bytes of parsed numbers (8 per element of p and q) at which a chunk of "
+        "an NDJSON stream is scored, if it reaches them before stream_chunk_rows; a chunk "
+        "holds at least one row. Bounds a stream's memory when rows are wide.",
+    )
     warm_tensorflow: bool = Field(
         True, description="Import TensorFlow at start-up, off the request path."
+    )
+    fast_paths: bool = Field(
+        True,
+        description="The fast paths: the POST /kl fast lane and plain-pair shortcut, and the "
+        "XLA-compiled chunks of large batches. Off, every request takes the plain path (the "
+        "same values, slower): to check the fast paths against it.",
     )
     log_level: str = Field("info", description="uvicorn's log level.")
     opentelemetry: bool = Field(

@@ -8,7 +8,8 @@ import mpmath
 import numpy as np
 
 # 50 digits are not enough: values near 1e-32 are what is left of sums of terms near 1.
-mpmath.mp.dps = 80
+# Set per call (other tests set mpmath's global precision too).
+DIGITS = 80
 M = mpmath.mpf
 
 
@@ -29,6 +30,19 @@ def _renyi(alpha: float) -> Callable[[list[M], list[M]], M]:
         return mpmath.log(total) / (a - 1)
 
     return renyi
+
+
+def _amari(alpha: float) -> Callable[[list[M], list[M]], M]:
+    a = M(alpha)
+
+    def term(x: M, y: M) -> M:
+        if a == 1:
+            return (x * mpmath.log(x / y) if x > 0 else 0) - x + y
+        if a == 0:
+            return (y * mpmath.log(y / x) if y > 0 else 0) - y + x
+        return (x**a * y ** (1 - a) - a * x - (1 - a) * y) / (a * (a - 1))
+
+    return lambda p, q: mpmath.fsum(term(x, y) for x, y in zip(p, q, strict=True) if x or y)
 
 
 # name: (80-digit value of the exact inputs, lower bound, upper bound)
@@ -68,6 +82,18 @@ EXACT: dict[str, tuple[Callable[[list[M], list[M]], M], float, float]] = {
         0,
         math.inf,
     ),
+    "triangular": (
+        lambda p, q: mpmath.fsum(
+            (a - b) ** 2 / (a + b) for a, b in zip(p, q, strict=True) if a + b > 0
+        ),
+        0,
+        2,
+    ),
+    "alpha_-1": (_amari(-1.0), 0, math.inf),
+    "alpha_0": (_amari(0.0), 0, math.inf),
+    "alpha_0.5": (_amari(0.5), 0, math.inf),
+    "alpha_1": (_amari(1.0), 0, math.inf),
+    "alpha_3": (_amari(3.0), 0, math.inf),
     "renyi_0.5": (_renyi(0.5), 0, math.inf),
     "renyi_2": (_renyi(2.0), 0, math.inf),
 }
@@ -76,10 +102,11 @@ EXACT: dict[str, tuple[Callable[[list[M], list[M]], M], float, float]] = {
 def expected(name: str, p: np.ndarray, q: np.ndarray) -> float:
     """The exact value of the float64 inputs, rounded, and held to the member's range."""
     exact, low, high = EXACT[name]
-    p_exact, q_exact = [M(float(x)) for x in p], [M(float(x)) for x in q]
-    if name == "cross_entropy":
-        low = -mpmath.fsum(a * mpmath.log(a) for a in p_exact if a > 0)
-    return float(min(max(exact(p_exact, q_exact), low), high))
+    with mpmath.workdps(DIGITS):
+        p_exact, q_exact = [M(float(x)) for x in p], [M(float(x)) for x in q]
+        if name == "cross_entropy":
+            low = -mpmath.fsum(a * mpmath.log(a) for a in p_exact if a > 0)
+        return float(min(max(exact(p_exact, q_exact), low), high))
 
 
 # What 80 digits leave of a value that is exactly 0 (p = q): mpmath's own rounding.

@@ -1,6 +1,14 @@
-"""The divergence family: what each one is, and how to compute it on either backend."""
+"""The divergence family, one declaration per member: what it is, its parameters, when it
+is infinite, and its kernels. ``GET /divergences``, the V2 models' metadata, the options'
+checks and the property tests are all read from :data:`DIVERGENCES`.
+
+A new member is a :class:`Divergence` here, a numpy kernel (``formulas``) and a TensorFlow
+kernel of the same name (``tf``, looked up on first use: this module never imports
+TensorFlow); the tests parametrized over the registry then cover it.
+"""
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,12 +31,36 @@ class Infinite(StrEnum):
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A member's numeric parameter (a finite number; required by the members that take
+    it), with the least value it takes."""
+
+    name: str
+    description: str
+    minimum: float = -math.inf
+
+    def problem(self, value: float | None, member: str) -> str | None:
+        """What is wrong with ``value`` for ``member``, in words; None where nothing is."""
+        if value is None:
+            return f"{self.name} is required for {member}"
+        if not math.isfinite(value):
+            return f"{self.name} must be a finite number; got {value}"
+        if value < self.minimum:
+            return f"{self.name} must be at least {self.minimum:g} for {member}; got {value:g}"
+        return None
+
+
+@dataclass(frozen=True)
 class Divergence:
     """One member of the family, as ``GET /divergences`` describes it.
 
     ``base_power`` says how the value depends on the logarithm's base: 1 for values in
     log units (divided by ln base), 0.5 for square roots of such values, 0 where the base
-    does not apply.
+    does not apply. ``infinite_when`` is a rule, or, for members whose rule depends on
+    their parameter, a function of it (``infinite_text`` then says the rule in words).
+    ``numpy`` computes the member in nats over the last axis (``formulas``); the
+    TensorFlow kernel is ``tf.kernels``' attribute of the member's name. ``keras``, where
+    Keras has the member as a loss, computes keras mode exactly as Keras does.
     """
 
     name: str
@@ -36,31 +68,53 @@ class Divergence:
     formula: str
     range: str
     symmetric: bool
-    infinite_when: Infinite
+    infinite_when: Infinite | Callable[[float], Infinite]
+    numpy: Callable[..., Any]
     base_power: float = 1.0
     needs_q: bool = True
-    parameters: tuple[str, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    infinite_text: str = ""
+    keras: Callable[..., Any] | None = None
 
     @property
     def uses_base(self) -> bool:
         return self.base_power != 0
 
+    def infinite(self, alpha: float | None = None) -> Infinite:
+        """The rule for ``alpha`` (the member's parameter, where it has one)."""
+        if isinstance(self.infinite_when, Infinite):
+            return self.infinite_when
+        return self.infinite_when(alpha if alpha is not None else math.nan)
+
+    @property
+    def infinite_rule(self) -> str:
+        """The rule in words, as ``GET /divergences`` gives it."""
+        if isinstance(self.infinite_when, Infinite):
+            return self.infinite_when.value
+        return self.infinite_text
+
     def infinite_mask(
         self, p: np.ndarray, q: np.ndarray, alpha: float | None = None
     ) -> np.ndarray | None:
-        """Where single elements make the value infinite (None: no single element does).
-
-        Renyi divergences of order below 1 are infinite only for disjoint supports.
-        """
-        if alpha is not None and alpha < 1:
-            return None
-        if self.infinite_when is Infinite.P_WITHOUT_Q:
+        """Where single elements make the value infinite (None: no single element does)."""
+        rule = self.infinite(alpha)
+        if rule is Infinite.P_WITHOUT_Q:
             return (p > 0) & (q == 0)
-        if self.infinite_when is Infinite.Q_WITHOUT_P:
+        if rule is Infinite.Q_WITHOUT_P:
             return (q > 0) & (p == 0)
-        if self.infinite_when is Infinite.EITHER:
+        if rule is Infinite.EITHER:
             return (p > 0) != (q > 0)
         return None
+
+
+def _renyi_infinite(alpha: float) -> Infinite:
+    return Infinite.P_WITHOUT_Q if alpha >= 1 else Infinite.DISJOINT
+
+
+def _amari_infinite(alpha: float) -> Infinite:
+    if alpha >= 1:
+        return Infinite.P_WITHOUT_Q
+    return Infinite.Q_WITHOUT_P if alpha <= 0 else Infinite.NEVER
 
 
 DIVERGENCES: dict[str, Divergence] = {
@@ -73,6 +127,8 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, inf]",
             False,
             Infinite.P_WITHOUT_Q,
+            formulas.kl,
+            keras=formulas.keras_kl,
         ),
         Divergence(
             "reverse_kl",
@@ -81,6 +137,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, inf]",
             False,
             Infinite.Q_WITHOUT_P,
+            formulas.reverse_kl,
         ),
         Divergence(
             "jeffreys",
@@ -89,6 +146,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, inf]",
             True,
             Infinite.EITHER,
+            formulas.jeffreys,
         ),
         Divergence(
             "js",
@@ -97,6 +155,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, log 2]",
             True,
             Infinite.NEVER,
+            formulas.js,
         ),
         Divergence(
             "js_distance",
@@ -105,6 +164,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, sqrt(log 2)]",
             True,
             Infinite.NEVER,
+            formulas.js_distance,
             base_power=0.5,
         ),
         Divergence(
@@ -114,6 +174,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[H(p), inf]",
             False,
             Infinite.P_WITHOUT_Q,
+            formulas.cross_entropy,
         ),
         Divergence(
             "entropy",
@@ -122,6 +183,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, log n]",
             True,
             Infinite.NEVER,
+            formulas.entropy,
             needs_q=False,
         ),
         Divergence(
@@ -131,6 +193,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, 1]",
             True,
             Infinite.NEVER,
+            formulas.hellinger,
             base_power=0,
         ),
         Divergence(
@@ -140,6 +203,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, 1]",
             True,
             Infinite.NEVER,
+            formulas.total_variation,
             base_power=0,
         ),
         Divergence(
@@ -149,6 +213,7 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, inf]",
             True,
             Infinite.DISJOINT,
+            formulas.bhattacharyya,
         ),
         Divergence(
             "renyi",
@@ -156,8 +221,11 @@ DIVERGENCES: dict[str, Divergence] = {
             "log(sum_i p_i^alpha q_i^(1 - alpha)) / (alpha - 1); alpha = 1 is KL",
             "[0, inf]",
             False,
-            Infinite.P_WITHOUT_Q,
-            parameters=("alpha",),
+            _renyi_infinite,
+            formulas.renyi,
+            parameters=(Parameter("alpha", "the order of the Renyi divergence, at least 0", 0.0),),
+            infinite_text="alpha >= 1: p_i > 0 where q_i = 0; alpha < 1: p and q have "
+            "disjoint supports",
         ),
         Divergence(
             "chi_square",
@@ -166,6 +234,32 @@ DIVERGENCES: dict[str, Divergence] = {
             "[0, inf]",
             False,
             Infinite.P_WITHOUT_Q,
+            formulas.chi_square,
+            base_power=0,
+        ),
+        Divergence(
+            "alpha",
+            "Amari alpha-divergence",
+            "sum_i [p_i^alpha q_i^(1 - alpha) - alpha p_i - (1 - alpha) q_i] / (alpha (alpha - 1)),"
+            " which is (sum_i p_i^alpha q_i^(1 - alpha) - 1) / (alpha (alpha - 1)) for p and q "
+            "summing to 1; alpha = 1 is KL(p||q), alpha = 0 is KL(q||p)",
+            "[0, inf]",
+            False,
+            _amari_infinite,
+            formulas.alpha,
+            base_power=0,
+            parameters=(Parameter("alpha", "the order of the Amari alpha-divergence, any real"),),
+            infinite_text="alpha >= 1: p_i > 0 where q_i = 0; alpha <= 0: q_i > 0 where "
+            "p_i = 0; otherwise never",
+        ),
+        Divergence(
+            "triangular",
+            "Triangular discrimination",
+            "sum_i (p_i - q_i)^2 / (p_i + q_i), 0 where p_i = q_i = 0",
+            "[0, 2]",
+            True,
+            Infinite.NEVER,
+            formulas.triangular,
             base_power=0,
         ),
     )
@@ -176,10 +270,12 @@ def _backend(name: str) -> ModuleType:
     if name == "numpy":
         return formulas
     # Imported on first use (or at start-up by the warm-up), never by the single-pair path.
-    return importlib.import_module("service.divergences.tf_formulas")
+    return importlib.import_module("service.divergences.tf.kernels")
 
 
 def formula(divergence: Divergence, backend: str = "numpy") -> Callable[..., Any]:
     """The function computing ``divergence`` in nats on ``backend`` ("numpy" or "tensorflow")."""
+    if backend == "numpy":
+        return divergence.numpy
     function: Callable[..., Any] = getattr(_backend(backend), divergence.name)
     return function

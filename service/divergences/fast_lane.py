@@ -6,7 +6,8 @@ several times that. The lane answers the common case itself, with the route's ow
 model, scoring function (:func:`service.divergences.router.kl_answer`) and answer model:
 
 - ``POST /kl``, ``Content-Type: application/json``, a declared ``Content-Length`` of at
-  most :data:`MAX_BYTES`, and no API key required on the divergence endpoints.
+  most :data:`MAX_BYTES`, no API key required on the divergence endpoints, and the fast
+  paths on (``DIVERGENCE_FAST_PATHS``, true by default; off, the route answers everything).
 
 Every other request goes to the full application untouched. So does every request the
 lane cannot answer with 200 (a body that fails validation or breaks the numerics

@@ -67,6 +67,14 @@ def _plain_kl(p: Array, q: Array) -> Array:
     return (p * log_ratio(p, q)).sum(axis=-1)
 
 
+def keras_kl(p: Array, q: Array) -> Array:
+    """KL as ``keras.losses.kl_divergence`` computes it on the clipped values of keras mode
+    (all positive): ``sum p log(p/q)`` plainly, not refined near 0 and not held to 0 (the
+    clipped vectors no longer sum to 1, and Keras may answer a tiny negative number)."""
+    with np.errstate(all="ignore"):
+        return np.sum(p * np.log(p / q), axis=-1)
+
+
 def kl(p: Array, q: Array) -> Array:
     """Kullback-Leibler divergence ``sum p log(p/q)``; infinite if some ``p_i > 0 = q_i``."""
     return _refined(_plain_kl(p, q), p, q, near_zero.kl)
@@ -115,13 +123,9 @@ def entropy(p: Array, q: Array | None = None) -> Array:
 
 
 def hellinger(p: Array, q: Array) -> Array:
-    """Hellinger distance ``sqrt(sum (sqrt p - sqrt q)^2 / 2)``, between 0 and 1.
-
-    ``sqrt p - sqrt q`` is computed as ``(p - q) / (sqrt p + sqrt q)``: no cancellation."""
-    roots = np.sqrt(p) + np.sqrt(q)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gaps = np.where(roots > 0, np.subtract(p, q) / roots, 0.0)
-    return np.minimum(np.sqrt(0.5 * np.sum(gaps * gaps, axis=-1)), 1.0)
+    """Hellinger distance ``sqrt(sum (sqrt p - sqrt q)^2 / 2)``, between 0 and 1."""
+    values = np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2, axis=-1))
+    return np.minimum(_refined(values, p, q, near_zero.hellinger), 1.0)
 
 
 def total_variation(p: Array, q: Array) -> Array:
@@ -159,3 +163,51 @@ def chi_square(p: Array, q: Array) -> Array:
     np.divide((p - q) ** 2, q, out=terms, where=q > 0)
     terms[(q == 0) & (p > 0)] = np.inf
     return terms.sum(axis=-1)
+
+
+def alpha(p: Array, q: Array, alpha: float) -> Array:
+    """Amari's alpha-divergence of order ``alpha`` (any real): ``sum [p^a q^(1-a) - a p -
+    (1 - a) q] / (a (a - 1))``, ``(sum p^a q^(1-a) - 1) / (a (a - 1))`` for distributions.
+
+    Order 1 is ``sum p log(p/q) - p + q`` (KL for distributions) and order 0 the same with p
+    and q swapped, reached without a division by 0 or a loss of digits near them: orders
+    below 1/2 are computed as ``D_(1-a)(q || p)`` (the same value), and each term as
+    ``q [e^L (e^((a-1) L) - 1) / (a - 1) - (e^L - 1)] / a`` with ``L = log(p/q)``, by its
+    series in ``L`` where ``|L|`` is small. Terms are never negative. Infinite where some
+    ``p_i > 0 = q_i`` for orders from 1 on, where some ``q_i > 0 = p_i`` from 0 down.
+    """
+    if alpha < 0.5:
+        return _amari(q, p, 1.0 - alpha)
+    return _amari(p, q, alpha)
+
+
+def _amari(p: Array, q: Array, a: float) -> Array:
+    """Amari's divergence for an order ``a >= 1/2`` (see :func:`alpha`)."""
+    _, s = near_zero.halves(p, q)
+    log_ratio_ = near_zero.log_ratio(p, q, s)
+    # The series' coefficients divided by a (a - 1): (1 + a + ... + a^(k-2)) / k!, k >= 2.
+    coefficients = [math.fsum(a**j for j in range(k - 1)) / math.factorial(k) for k in range(2, 14)]
+    with np.errstate(all="ignore"):
+        shift = a - 1
+        growth = np.expm1(shift * log_ratio_) / shift if shift else log_ratio_
+        direct = (np.exp(log_ratio_) * growth - np.expm1(log_ratio_)) / a
+        series = np.zeros_like(log_ratio_)
+        for c in coefficients[::-1]:
+            series = series * log_ratio_ + c
+        series *= log_ratio_ * log_ratio_
+        small = np.abs(log_ratio_) * max(a, 1.0) < 0.05
+        terms = q * np.where(small, series, direct)
+        # Zeros: p^a q^(1-a) is 0 there (or infinite, from order 1 on, where q_i = 0 < p_i).
+        where_q_zero = np.inf if a >= 1 else p / (1 - a)
+        terms = np.where(q > 0, np.where(p > 0, terms, q / a), np.where(p > 0, where_q_zero, 0.0))
+    return np.maximum(terms.sum(axis=-1), 0.0)
+
+
+def triangular(p: Array, q: Array) -> Array:
+    """Triangular discrimination ``sum (p - q)^2 / (p + q)``, 0 where ``p_i = q_i = 0``;
+    between 0 and 2. Terms are never negative, and ``p - q`` of nearly equal numbers is
+    exact: accurate near 0 too."""
+    total = p + q
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(total > 0, np.subtract(p, q) ** 2 / total, 0.0)
+    return np.minimum(terms.sum(axis=-1), 2.0)

@@ -13,6 +13,7 @@ allows that). With ``s = (p - q) / (p + q)``, so that ``p / q = (1 + s) / (1 - s
 - Jeffreys: ``sum_i (p_i - q_i) log(p_i/q_i)``, terms that are never negative;
 - JS: ``sum_i (p_i + q_i) f(s_i) / 4`` with ``f(s) = 2 s atanh(s) + log(1 - s^2) >= 0``
   (no sum enters);
+- Hellinger: ``sqrt p - sqrt q`` as ``(p - q) / (sqrt p + sqrt q)``;
 - Bhattacharyya: ``-log1p((sum p - 1)/2 + (sum q - 1)/2 - sum_i (sqrt p_i - sqrt q_i)^2 / 2)``;
 - Renyi of order a: ``log1p(sum_i u_i + a (sum p - 1) + (1 - a)(sum q - 1)) / (a - 1)``,
   ``u_i = p_i^a q_i^(1-a) - a p_i - (1 - a) q_i``, all of the sign of ``a - 1``.
@@ -71,7 +72,7 @@ def _atanh_minus_s(s: Array) -> Array:
         return np.where(np.abs(s) < _SERIES_BELOW, series, np.arctanh(s) - s)
 
 
-def _halves(p: Array, q: Array) -> tuple[Array, Array]:
+def halves(p: Array, q: Array) -> tuple[Array, Array]:
     """``p + q`` and ``s = (p - q) / (p + q)`` (0 where both are 0)."""
     total = p + q
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -79,7 +80,7 @@ def _halves(p: Array, q: Array) -> tuple[Array, Array]:
     return total, s
 
 
-def _log_ratio(p: Array, q: Array, s: Array) -> Array:
+def log_ratio(p: Array, q: Array, s: Array) -> Array:
     """``log(p / q)``: ``2 atanh(s)`` near 1; ``log p - log q`` from a factor of 3 on, where
     ``s`` would round to +-1 and ``p / q`` may overflow or be subnormal."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -88,10 +89,10 @@ def _log_ratio(p: Array, q: Array, s: Array) -> Array:
 
 def kl(p: Array, q: Array) -> Array:
     """``KL(p || q)`` accurate relative to itself (see the module), never below 0."""
-    total, s = _halves(p, q)
+    total, s = halves(p, q)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         near = total * (s * np.arctanh(s) + _atanh_minus_s(s))
-        far = p * _log_ratio(p, q, s) - (p - q)  # no cancellation there
+        far = p * log_ratio(p, q, s) - (p - q)  # no cancellation there
         terms = np.where(np.abs(s) <= 0.5, near, far)
     terms = np.where(p > 0, terms, q)  # p_i = 0: the bracket is q_i
     difference = exact_sums(np.subtract(p, q))
@@ -101,15 +102,15 @@ def kl(p: Array, q: Array) -> Array:
 def jeffreys(p: Array, q: Array) -> Array:
     """``KL(p||q) + KL(q||p) = sum_i (p_i - q_i) log(p_i/q_i)``: terms of one sign each,
     so no sum of p or q enters (each KL alone, held at 0, would lose the other's share)."""
-    _, s = _halves(p, q)
+    _, s = halves(p, q)
     with np.errstate(invalid="ignore"):
-        terms = np.where(s != 0, np.subtract(p, q) * _log_ratio(p, q, s), 0.0)
+        terms = np.where(s != 0, np.subtract(p, q) * log_ratio(p, q, s), 0.0)
     return np.maximum(terms.sum(axis=-1), 0.0)
 
 
 def js(p: Array, q: Array) -> Array:
     """Jensen-Shannon divergence accurate relative to itself, in ``[0, ln 2]``."""
-    total, s = _halves(p, q)
+    total, s = halves(p, q)
     with np.errstate(divide="ignore", invalid="ignore"):
         near = 2 * s * np.arctanh(s) + np.log1p(-s * s)
         # (1+s) log(1+s) + (1-s) log(1-s), with 0 log 0 = 0 at s = -1 and s = 1.
@@ -120,11 +121,22 @@ def js(p: Array, q: Array) -> Array:
     return np.clip(0.25 * np.sum(total * f, axis=-1), 0.0, math.log(2))
 
 
-def bhattacharyya(p: Array, q: Array) -> Array:
-    """Bhattacharyya distance accurate relative to itself, never below 0."""
+def _root_gaps(p: Array, q: Array) -> Array:
+    """``sqrt p - sqrt q`` as ``(p - q) / (sqrt p + sqrt q)``: no cancellation."""
     roots = np.sqrt(p) + np.sqrt(q)
     with np.errstate(invalid="ignore", divide="ignore"):
-        gaps = np.where(roots > 0, np.subtract(p, q) / roots, 0.0)  # sqrt p - sqrt q
+        return np.where(roots > 0, np.subtract(p, q) / roots, 0.0)
+
+
+def hellinger(p: Array, q: Array) -> Array:
+    """Hellinger distance with its differences of square roots free of cancellation."""
+    gaps = _root_gaps(p, q)
+    return np.sqrt(0.5 * np.sum(gaps * gaps, axis=-1))
+
+
+def bhattacharyya(p: Array, q: Array) -> Array:
+    """Bhattacharyya distance accurate relative to itself, never below 0."""
+    gaps = _root_gaps(p, q)
     offsets = exact_sums(np.concatenate(np.broadcast_arrays(p, q), axis=-1), -2.0)
     with np.errstate(divide="ignore"):
         return np.maximum(-np.log1p(0.5 * offsets - 0.5 * np.sum(gaps * gaps, axis=-1)), 0.0)
@@ -143,16 +155,16 @@ def renyi(p: Array, q: Array, alpha: float) -> Array:
     """Renyi divergence of order ``alpha`` (not 1) accurate relative to itself, never below
     0. Near ``alpha = 1`` the terms lose about ``log10(1 / |alpha - 1|)`` digits where
     ``|log(p_i/q_i)|`` is not small."""
-    _, s = _halves(p, q)
-    log_ratio = _log_ratio(p, q, s)
+    _, s = halves(p, q)
+    logs = log_ratio(p, q, s)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        direct = np.expm1(alpha * log_ratio) - alpha * np.expm1(log_ratio)
+        direct = np.expm1(alpha * logs) - alpha * np.expm1(logs)
         coefficients = _expm1_minus_x_series(alpha)
-        series = np.zeros_like(log_ratio)
+        series = np.zeros_like(logs)
         for c in coefficients[::-1]:
-            series = (series + c) * log_ratio
-        series *= log_ratio
-        small = np.abs(log_ratio) * max(alpha, 1.0) < 0.05
+            series = (series + c) * logs
+        series *= logs
+        small = np.abs(logs) * max(alpha, 1.0) < 0.05
         u = q * np.where(small, series, direct)
         # A zero in p or q: p^a q^(1-a) is 0 there (alpha below 1, or p_i = 0).
         u = np.where((p > 0) & (q > 0), u, -alpha * p - (1 - alpha) * q)

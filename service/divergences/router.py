@@ -24,13 +24,14 @@ from service.divergences.inputs import Limits
 from service.divergences.scoring import (
     Backend,
     Scores,
+    fast_paths,
     in_base,
     plain_kl,
     score,
     score_gaussians,
     unit_name,
 )
-from service.divergences.streaming import score_rows
+from service.divergences.streaming import ArrayRow, parse_row, score_rows
 from service.errors import (
     InvalidInput,
     MessageErrorBody,
@@ -142,11 +143,14 @@ def _summary(scores: Scores) -> schemas.BatchSummary:
 
 
 def _checked_alpha(divergence: Divergence, alpha: float | None) -> float | None:
-    if "alpha" not in divergence.parameters:
-        return None
-    if alpha is None:
-        raise InvalidInput(("body", "alpha"), f"alpha is required for {divergence.name}", "missing")
-    return alpha
+    """The member's parameter, checked by its declaration; None for members without one."""
+    for parameter in divergence.parameters:
+        problem = parameter.problem(alpha, divergence.name)
+        if problem is not None:
+            kind = "missing" if alpha is None else "value_error"
+            raise InvalidInput(("body", parameter.name), problem, kind)
+        return alpha
+    return None
 
 
 def _score(
@@ -199,8 +203,11 @@ def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
 
 
 def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
-    """The answer of ``POST /kl`` (the route's and the fast lane's); raises on bad input."""
-    if body.mode == "exact":
+    """The answer of ``POST /kl`` (the route's and the fast lane's); raises on bad input.
+
+    With the fast paths off, every pair takes :func:`score`'s full checks, none the plain
+    pair's shortcut (:func:`plain_kl`): the same values, the slower way."""
+    if body.mode == "exact" and fast_paths():
         value = plain_kl(body.p, body.q, limits=limits, normalize=body.normalize)
         if value is not None:
             rows_scored("kl", "numpy").inc()
@@ -251,8 +258,8 @@ async def list_divergences() -> list[schemas.DivergenceInfo]:
             formula=d.formula,
             range=d.range,
             symmetric=d.symmetric,
-            infinite_when=d.infinite_when.value,
-            parameters=list(d.parameters),
+            infinite_when=d.infinite_rule,
+            parameters=[parameter.name for parameter in d.parameters],
             uses_base=d.uses_base,
             needs_q=d.needs_q,
             unit=unit_name(d, "e"),
@@ -362,16 +369,17 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
     settings: Settings = request.app.state.settings
     limits: Limits = request.app.state.limits
 
-    async def score_chunk(rows: list[schemas.StreamRow]) -> list[dict[str, Any]]:
+    async def score_chunk(rows: list[ArrayRow]) -> list[dict[str, Any]]:
         answers = await run_in_threadpool(score_rows, divergence, rows, options, limits, alpha, key)
         rows_scored(divergence.name, "tensorflow").inc(len(rows))
         return answers
 
     lines = scored_lines(
         request.stream(),
-        schemas.StreamRow,
+        functools.partial(parse_row, max_vector_length=limits.max_vector_length),
         score_chunk,
         chunk_rows=settings.stream_chunk_rows,
+        chunk_bytes=settings.stream_chunk_bytes,
         max_line_bytes=settings.max_body_bytes,
     )
     return DuplexStreamingResponse(lines, media_type=NDJSON)

@@ -96,10 +96,10 @@ class Alpha(BaseModel):
 
     alpha: float | None = Field(
         None,
-        ge=0,
         allow_inf_nan=False,
-        description="Order of the Renyi divergence (required "
-        "for renyi, ignored by the others); 1 gives KL.",
+        description="The order of the members that take one (required there, ignored by "
+        "the others): renyi (at least 0; 1 gives KL) and alpha (any real; 1 gives KL(p||q), "
+        "0 gives KL(q||p)).",
     )
 
 

@@ -87,13 +87,39 @@ def score(
         check_same_length(p_arr, q_arr)
     else:
         q_arr = p_arr
+    args = (alpha,) if divergence.parameters else ()
     if mode == "keras":
         p_arr, q_arr = np.clip(p_arr, epsilon, 1), np.clip(q_arr, epsilon, 1)
-    args = (alpha,) if divergence.parameters else ()
-    values = in_base(_compute(divergence, p_arr, q_arr, args, backend), divergence, base)
+    if mode == "keras" and divergence.keras is not None:  # Keras' own numbers, on either path
+        nats = np.asarray(divergence.keras(p_arr, q_arr), dtype=np.float64)
+    else:
+        nats = _compute(divergence, p_arr, q_arr, args, backend)
+    values = in_base(nats, divergence, base)
     return Scores(
         values, _infinite_at(divergence, p_arr, q_arr, values, alpha), unit_name(divergence, base)
     )
+
+
+_fast_paths = True
+
+
+def use_fast_paths(on: bool) -> bool:
+    """Turn the fast paths on or off for the whole process, and return ``on``.
+
+    ``create_app`` applies ``Settings.fast_paths`` (``DIVERGENCE_FAST_PATHS``) with it. Off,
+    ``POST /kl`` skips :func:`plain_kl` for :func:`score`'s full checks, and the TensorFlow
+    kernels run every batch on their plain graph (``tf.math.log``), never on the
+    XLA-compiled chunks: the plain paths that the fast ones are checked against. The switch
+    is process-wide: of several apps in one process, the last one created sets it.
+    """
+    global _fast_paths
+    _fast_paths = on
+    return on
+
+
+def fast_paths() -> bool:
+    """Whether the fast paths are on (:func:`use_fast_paths`; on unless turned off)."""
+    return _fast_paths
 
 
 # The least element of a plain pair: with every element at least this and each vector
@@ -145,9 +171,9 @@ _TENSORFLOW_TURN = threading.Lock()
 
 
 class _BatchKernel(Protocol):
-    """What :mod:`service.divergences.tf_formulas` gives (not imported here: TensorFlow)."""
+    """What :mod:`service.divergences.tf.kernels` gives (not imported here: TensorFlow)."""
 
-    def values(self, p: np.ndarray, q: np.ndarray, *args: object) -> np.ndarray: ...
+    def values(self, p: np.ndarray, q: np.ndarray, *args: object, xla: bool) -> np.ndarray: ...
 
 
 def _compute(
@@ -159,7 +185,9 @@ def _compute(
     # A single q row stays one row: the kernel compares it with every p row. Arrays in,
     # array out: no tensor round trip of the answer.
     with _TENSORFLOW_TURN:
-        out = cast(_BatchKernel, fn).values(np.atleast_2d(p), np.atleast_2d(q), *args)
+        out = cast(_BatchKernel, fn).values(
+            np.atleast_2d(p), np.atleast_2d(q), *args, xla=_fast_paths
+        )
     return np.asarray(out, dtype=np.float64).reshape(np.shape(p)[:-1])
 
 

@@ -1,18 +1,83 @@
-"""Scoring a chunk of streamed rows, whose lengths may differ from row to row."""
+"""Parsing and scoring the rows of an NDJSON stream, whose lengths may differ."""
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import Limits
 from service.divergences.schemas import DivergenceRequest, StreamRow
 from service.divergences.scoring import score
-from service.errors import InvalidInput
+from service.errors import InputTooLarge, InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayRow:
+    """One parsed line: p and q as float64 arrays (q None where the line has none)."""
+
+    p: np.ndarray
+    q: np.ndarray | None
+
+    @property
+    def nbytes(self) -> int:
+        return self.p.nbytes + (0 if self.q is None else self.q.nbytes)
+
+
+# Where a vector of a row starts: the key, then its list ("p": [).
+_VECTOR_START = re.compile(rb'"([pq])"\s*:\s*\[')
+
+
+def parse_row(line: bytes, max_vector_length: int) -> ArrayRow:
+    """One NDJSON line as a row of float64 arrays (8 bytes an element).
+
+    A vector over ``max_vector_length`` raises :class:`InputTooLarge` (loc ``("body",
+    field)``); a line with more commas than two such vectors can hold is refused before
+    it is parsed at all, so a hostile line costs no more than its bytes. A line that is
+    not a row raises pydantic's ValidationError.
+    """
+    _check_lengths_unparsed(line, max_vector_length)
+    row = StreamRow.model_validate_json(line)
+    for field, values in (("p", row.p), ("q", row.q or ())):
+        if len(values) > max_vector_length:
+            raise _too_long(field, len(values), max_vector_length)
+    p = np.array(row.p, dtype=np.float64)
+    return ArrayRow(p, None if row.q is None else np.array(row.q, dtype=np.float64))
+
+
+def _check_lengths_unparsed(line: bytes, max_vector_length: int) -> None:
+    """Refuse, from its bytes, a line whose p or q has more elements than the limit.
+
+    The commas of a line bound its numbers from above, so lines with no more commas than
+    the limit (nearly all) cost one count. Otherwise each vector's commas are counted up
+    to its closing bracket; a line beyond that with still more commas than p and q at the
+    limit can hold is not a valid row either way, and is refused as a whole.
+    """
+    commas = line.count(b",")
+    if commas < max_vector_length:
+        return
+    for match in _VECTOR_START.finditer(line):
+        end = line.find(b"]", match.end())
+        elements = line.count(b",", match.end(), end if end >= 0 else len(line)) + 1
+        if elements > max_vector_length:
+            raise _too_long(match[1].decode(), elements, max_vector_length)
+    if commas > 2 * max_vector_length:
+        raise InputTooLarge(
+            ("body",),
+            f"the line has {commas} commas, more than p and q of {max_vector_length} "
+            "elements each can hold",
+        )
+
+
+def _too_long(field: str, elements: int, limit: int) -> InputTooLarge:
+    return InputTooLarge(("body", field), f"{field} has {elements} elements; the limit is {limit}")
 
 
 def score_rows(
     divergence: Divergence,
-    rows: list[StreamRow],
+    rows: list[ArrayRow],
     options: DivergenceRequest,
     limits: Limits,
     alpha: float | None,
@@ -36,8 +101,8 @@ def score_rows(
         try:
             scores = score(
                 divergence,
-                p=[rows[i].p for i in indices],
-                q=qs if divergence.needs_q else None,  # type: ignore[arg-type]
+                p=np.stack([rows[i].p for i in indices]),
+                q=np.stack(qs) if divergence.needs_q else None,  # type: ignore[arg-type]
                 limits=limits,
                 mode=options.mode,
                 epsilon=options.epsilon,

@@ -55,14 +55,14 @@ def output_name(divergence: Divergence) -> str:
 def parameters_doc(divergence: Divergence) -> dict[str, str]:
     doc = {"binary_data_output": "bool: outputs as binary tensor data unless one says not"}
     if divergence.uses_base:
-        doc["base"] = '"e" (default), 2, 10 or any positive number other than 1'
+        doc["base"] = '"e" (default), 2, 10 or any finite number greater than 1'
     doc |= {
         "mode": '"exact" (default) or "keras" (clip both to [epsilon, 1] first)',
         "epsilon": "keras' clipping floor, 0 < epsilon < 1 (default 1e-7)",
         "normalize": "bool: scale each row (non-negative weights) to sum 1",
     }
-    if "alpha" in divergence.parameters:
-        doc["alpha"] = "the order of the Renyi divergence, >= 0 (required)"
+    for parameter in divergence.parameters:
+        doc[parameter.name] = f"{parameter.description} (required)"
     return doc
 
 

@@ -29,7 +29,7 @@ class V2Options(BaseModel):
     mode: Literal["exact", "keras"] = "exact"
     epsilon: float = Field(1e-7, gt=0, lt=1, allow_inf_nan=False)
     normalize: bool = False
-    alpha: float | None = Field(None, ge=0, allow_inf_nan=False)
+    alpha: float | None = Field(None, allow_inf_nan=False)
 
 
 def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str, Any]:
@@ -49,9 +49,12 @@ def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str
             raise TensorError(f"unknown parameter {where}; the model reads {known}") from None
         message = first["msg"].removeprefix("Value error, ")
         raise TensorError(f"parameter {where}: {message}") from None
-    alpha = options.alpha if "alpha" in divergence.parameters else None
-    if "alpha" in divergence.parameters and alpha is None:
-        raise TensorError(f"parameter 'alpha' is required for {divergence.name}")
+    alpha = None
+    for parameter in divergence.parameters:  # checked by the member's declaration
+        alpha = options.alpha
+        problem = parameter.problem(alpha, divergence.name)
+        if problem is not None:
+            raise TensorError(f"parameter {quoted(parameter.name)}: {problem}")
     return {
         "base": options.base,
         "mode": options.mode,

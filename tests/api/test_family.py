@@ -24,13 +24,14 @@ EXPECTED = {
     "total_variation": 0.7,
     "bhattacharyya": float(-np.log(np.sum(np.sqrt(p * q)))),
     "chi_square": float(np.sum((p - q) ** 2 / q)),
+    "triangular": float(np.sum((p - q) ** 2 / (p + q))),
 }
 
 
 def test_list_names_every_divergence_with_its_description(client: httpx.Client) -> None:
     listed = {d["name"]: d for d in client.get("/divergences").json()}
-    assert set(EXPECTED) | {"renyi"} == set(listed)
-    assert listed["renyi"]["parameters"] == ["alpha"]
+    assert set(EXPECTED) | {"renyi", "alpha"} == set(listed)
+    assert listed["renyi"]["parameters"] == listed["alpha"]["parameters"] == ["alpha"]
     assert listed["hellinger"]["uses_base"] is False and listed["hellinger"]["unit"] == "none"
     assert listed["kl"]["formula"] and listed["kl"]["range"] == "[0, inf]"
 

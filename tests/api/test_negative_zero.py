@@ -22,7 +22,7 @@ def negated_zeros(values: list[float]) -> list[float]:
 
 
 def options(name: str) -> dict[str, Any]:
-    return {"alpha": 0.5} if name == "renyi" else {}
+    return {parameter.name: 0.5 for parameter in DIVERGENCES[name].parameters}
 
 
 def arrow_body(p: list[float], q: list[float]) -> bytes:

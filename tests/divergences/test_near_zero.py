@@ -19,7 +19,7 @@ RTOL = 1e-12
 
 
 def computed(name: str, p: np.ndarray, q: np.ndarray, backend: str) -> np.ndarray:
-    member, _, alpha = name.partition("_") if name.startswith("renyi") else (name, "", "")
+    member, _, alpha = (name, "", "") if name in DIVERGENCES else name.rpartition("_")
     return score(
         DIVERGENCES[member],
         p=p,

@@ -1,6 +1,10 @@
-"""The TensorFlow batch path against the numpy path, and keras mode against Keras itself."""
+"""The TensorFlow batch path against the numpy path, and keras mode against Keras itself,
+both ways: with the fast paths on (every batch here forced onto the XLA chunks) and off
+(the plain graph, as ``DIVERGENCE_FAST_PATHS=false`` runs every batch)."""
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import keras
 import numpy as np
@@ -8,14 +12,35 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.divergences import formulas, tf_formulas
+from service.divergences import formulas, scoring
 from service.divergences.catalog import DIVERGENCES, formula
 from service.divergences.inputs import Limits
 from service.divergences.scoring import score
+from service.divergences.tf import chunks, engine, kernels
 from tests.strategies import distribution_pairs
 
 LIMITS = Limits(max_vector_length=10_000, max_batch_rows=10_000, sum_tolerance=1e-6)
 TWO_PARAMETER = [d for d in DIVERGENCES.values() if not d.parameters]
+FAST_PATHS = pytest.mark.parametrize("fast", [True, False], ids=["fast paths on", "off"])
+_COMPILED_HERE: dict[tuple[str, int, int, int], object] = {}
+
+
+@contextmanager
+def fast_paths(
+    on: bool, compiled: dict[tuple[str, int, int, int], object] | None = None
+) -> Iterator[None]:
+    """The service's switch set to ``on`` (as ``DIVERGENCE_FAST_PATHS`` sets it). On, every
+    batch takes the XLA chunks, of 64 elements, compiled into ``compiled`` (by default a
+    cache kept for these tests); off, the plain graph. Kernels called directly are told
+    the same with ``xla=on``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scoring, "_fast_paths", on)
+        if on:
+            patch.setattr(chunks, "CHUNK_ELEMENTS", 64)
+            patch.setattr(engine, "XLA_MIN_ELEMENTS", 1)
+            patch.setattr(engine, "MAX_COMPILED", 10_000)
+            patch.setattr(engine, "_COMPILED", _COMPILED_HERE if compiled is None else compiled)
+        yield
 
 
 def agree(a: np.ndarray, b: np.ndarray) -> bool:
@@ -25,12 +50,16 @@ def agree(a: np.ndarray, b: np.ndarray) -> bool:
     )
 
 
+@FAST_PATHS
 @settings(deadline=None, max_examples=60)
 @given(distribution_pairs(rows=3), st.sampled_from(TWO_PARAMETER))
-def test_tensorflow_and_numpy_paths_agree(pair: tuple[np.ndarray, np.ndarray], d: object) -> None:
+def test_tensorflow_and_numpy_paths_agree(
+    fast: bool, pair: tuple[np.ndarray, np.ndarray], d: object
+) -> None:
     p, q = pair
     numpy_values = formula(d, "numpy")(p, q)  # type: ignore[arg-type]
-    tf_values = formula(d, "tensorflow")(p, q).numpy()  # type: ignore[arg-type]
+    with fast_paths(fast):
+        tf_values = formula(d, "tensorflow")(p, q, xla=fast).numpy()  # type: ignore[arg-type]
     assert agree(numpy_values, tf_values), (numpy_values, tf_values)
 
 
@@ -50,12 +79,16 @@ def renyi_rounding(p: np.ndarray, q: np.ndarray, alpha: float) -> np.ndarray:
     return 4 * np.finfo(np.float64).eps * (largest + (p.shape[-1] + 2) / abs(alpha - 1))
 
 
+@FAST_PATHS
 @settings(deadline=None, max_examples=40)
 @given(distribution_pairs(rows=3), st.floats(0, 10))
-def test_renyi_paths_agree_for_any_order(pair: tuple[np.ndarray, np.ndarray], alpha: float) -> None:
+def test_renyi_paths_agree_for_any_order(
+    fast: bool, pair: tuple[np.ndarray, np.ndarray], alpha: float
+) -> None:
     p, q = pair
     numpy_values = formulas.renyi(p, q, alpha)
-    tf_values = tf_formulas.renyi(p, q, alpha).numpy()
+    with fast_paths(fast):
+        tf_values = kernels.renyi(p, q, alpha, xla=fast).numpy()
     if alpha == 1:  # KL on both paths
         assert agree(numpy_values, tf_values)
         return
@@ -67,17 +100,20 @@ def test_renyi_paths_agree_for_any_order(pair: tuple[np.ndarray, np.ndarray], al
     assert np.all(difference <= tolerance[finite]), (numpy_values, tf_values)
 
 
-def test_a_single_q_row_is_compared_with_every_p_row() -> None:
+@FAST_PATHS
+def test_a_single_q_row_is_compared_with_every_p_row(fast: bool) -> None:
     p = np.array([[0.1, 0.9], [0.5, 0.5], [1.0, 0.0]])
     q = np.array([[0.3, 0.7]])
     expected = [float(formulas.kl(row, q[0])) for row in p]
-    assert np.allclose(tf_formulas.kl(p, q).numpy(), expected, rtol=1e-14)
+    with fast_paths(fast):
+        assert np.allclose(kernels.kl(p, q, xla=fast).numpy(), expected, rtol=1e-14)
 
 
+@FAST_PATHS
 @settings(deadline=None, max_examples=60)
 @given(distribution_pairs(rows=3), st.sampled_from([1e-7, 1e-3]))
 def test_keras_mode_gives_the_numbers_keras_gives(
-    pair: tuple[np.ndarray, np.ndarray], epsilon: float
+    fast: bool, pair: tuple[np.ndarray, np.ndarray], epsilon: float
 ) -> None:
     p, q = pair
     keras.config.set_epsilon(epsilon)
@@ -86,22 +122,27 @@ def test_keras_mode_gives_the_numbers_keras_gives(
     finally:
         keras.config.set_epsilon(1e-7)
     for backend in ("numpy", "tensorflow"):
-        got = score(
-            DIVERGENCES["kl"],
-            p=p,
-            q=q,
-            limits=LIMITS,
-            mode="keras",
-            epsilon=epsilon,
-            backend=backend,
-        ).values  # type: ignore[arg-type]
+        with fast_paths(fast):
+            got = score(
+                DIVERGENCES["kl"],
+                p=p,
+                q=q,
+                limits=LIMITS,
+                mode="keras",
+                epsilon=epsilon,
+                backend=backend,
+            ).values  # type: ignore[arg-type]
         assert np.allclose(got, expected, rtol=1e-12, atol=1e-15), backend
 
 
+@FAST_PATHS
 @pytest.mark.parametrize("base", [2.0, 10.0, 3.7])
-def test_base_divides_by_its_logarithm_on_both_paths(base: float) -> None:
+def test_base_divides_by_its_logarithm_on_both_paths(fast: bool, base: float) -> None:
     p, q = np.array([[0.2, 0.8]]), np.array([[0.6, 0.4]])
     nats = float(formulas.kl(p[0], q[0]))
     for backend in ("numpy", "tensorflow"):
-        got = score(DIVERGENCES["kl"], p=p, q=q, limits=LIMITS, base=base, backend=backend).values  # type: ignore[arg-type]
+        with fast_paths(fast):
+            got = score(
+                DIVERGENCES["kl"], p=p, q=q, limits=LIMITS, base=base, backend=backend
+            ).values  # type: ignore[arg-type]
         assert math.isclose(float(got[0]), nats / math.log(base), rel_tol=1e-14)

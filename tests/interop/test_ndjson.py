@@ -4,6 +4,7 @@ import json
 
 import httpx
 import numpy as np
+import pytest
 from scipy import special
 
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -53,6 +54,31 @@ def test_a_bad_row_ends_the_stream_with_an_error_line_naming_it(client: httpx.Cl
     error = lines[-1]["error"]
     assert error["loc"] == ["body", 5000, "p", 1] and "non-negative" in error["msg"]
     assert "row" not in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "params", "msg"),
+    [
+        (
+            {"p": [0.5, 0.6], "q": [0.5, 0.5]},
+            {},
+            "p sums to 1.1000000000000001, not 1 (tolerance 1e-06); "
+            "send normalize: true to scale weights to a distribution",
+        ),
+        (
+            {"p": [0, 0], "q": [1, 1]},
+            {"normalize": "true"},
+            "p is all zeros: it cannot be normalized to a distribution",
+        ),
+    ],
+)
+def test_an_error_line_says_what_is_wrong_without_the_chunk_s_row(
+    client: httpx.Client, bad: dict[str, object], params: dict[str, str], msg: str
+) -> None:
+    good: dict[str, object] = {"p": [0.5, 0.5], "q": [0.25, 0.75]}
+    body = ndjson([good] * 4100 + [good, bad])  # row 4101: row 5 of the second chunk
+    lines = answers(client.post("/kl/stream", content=body, headers=NDJSON, params=params))
+    assert lines[-1] == {"error": {"type": "value_error", "loc": ["body", 4101, "p"], "msg": msg}}
 
 
 def test_a_line_that_is_not_a_row_is_an_error_line(client: httpx.Client) -> None:

@@ -108,7 +108,7 @@ def test_every_member_of_the_family_matches_its_formula(
     v2: triton.InferenceServerClient, binary: bool
 ) -> None:
     for name, divergence in DIVERGENCES.items():
-        options = {"alpha": 0.7} if "alpha" in divergence.parameters else {}
+        options = {parameter.name: 0.7 for parameter in divergence.parameters}
         q = Q if divergence.needs_q else None
         result = infer(v2, name, P, q, binary, outputs=[name.upper()], **options)
         want = expected(name, P, Q if q is not None else P, **options)
@@ -222,7 +222,7 @@ def test_bad_requests_raise_a_clean_exception_with_the_reason(
 
 
 def test_renyi_needs_alpha(v2: triton.InferenceServerClient) -> None:
-    with pytest.raises(InferenceServerException, match="'alpha' is required") as raised:
+    with pytest.raises(InferenceServerException, match="parameter 'alpha': alpha is required for renyi") as raised:
         infer(v2, "renyi", P, Q, binary=True)
     assert raised.value.status() == "400"
 
