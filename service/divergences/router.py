@@ -364,7 +364,7 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
     content_type = request.headers.get("content-type")
     if media_type(content_type) not in (NDJSON, "application/jsonl"):
         raise UnsupportedMediaType(content_type, [NDJSON])
-    options = options_from_query(schemas.DivergenceRequest, dict(request.query_params), p=[1.0])
+    options = options_from_query(schemas.DivergenceOptions, dict(request.query_params))
     alpha = _checked_alpha(divergence, options.alpha)
     settings: Settings = request.app.state.settings
     limits: Limits = request.app.state.limits

@@ -103,7 +103,12 @@ class Alpha(BaseModel):
     )
 
 
-class DivergenceRequest(Options, Alpha):
+class DivergenceOptions(Options, Alpha):
+    """Every option of a divergence request, whatever carries it: a JSON body's fields, V2
+    request parameters, Arrow and NDJSON query strings."""
+
+
+class DivergenceRequest(DivergenceOptions):
     """p, and q of the same length (q is not needed for entropy)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"p": _P, "q": _Q}]})
@@ -112,7 +117,7 @@ class DivergenceRequest(Options, Alpha):
     q: Vector | None = None
 
 
-class DivergenceBatchRequest(Options, Alpha):
+class DivergenceBatchRequest(DivergenceOptions):
     """Rows of p; q as one row per p row or a single row (not needed for entropy)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"p": [_P, _Q], "q": _Q}]})

@@ -9,7 +9,7 @@ import numpy as np
 
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import Limits
-from service.divergences.schemas import DivergenceRequest, StreamRow
+from service.divergences.schemas import DivergenceOptions, StreamRow
 from service.divergences.scoring import score
 from service.errors import InputTooLarge, InvalidInput
 
@@ -78,7 +78,7 @@ def _too_long(field: str, elements: int, limit: int) -> InputTooLarge:
 def score_rows(
     divergence: Divergence,
     rows: list[ArrayRow],
-    options: DivergenceRequest,
+    options: DivergenceOptions,
     limits: Limits,
     alpha: float | None,
     key: str,

@@ -1,16 +1,17 @@
 """The request ``parameters`` of a V2 inference request, as options of the scoring.
 
-The same rules as the service's JSON options (``service.divergences.schemas``): strict
-types (no numbers as strings, no booleans as numbers), so a V2 request and a batch request
-with the same options get the same values.
+Parsed by the service's one options model (``schemas.DivergenceOptions``, which JSON bodies
+and Arrow/NDJSON query strings also use) and the member's parameter declarations, so a V2
+request and a batch request with the same options get the same values or the same error,
+in V2's words (``parameter 'base': ...``).
 """
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from service.divergences.catalog import Divergence
-from service.divergences.schemas import Base
+from service.divergences.schemas import DivergenceOptions
 from service.interop.v2_quoting import quoted
 from service.interop.v2_tensors import TensorError
 
@@ -22,16 +23,6 @@ RESERVED = frozenset(
 RESERVED_PREFIX = "triton_"
 
 
-class V2Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    base: Base = "e"
-    mode: Literal["exact", "keras"] = "exact"
-    epsilon: float = Field(1e-7, gt=0, lt=1, allow_inf_nan=False)
-    normalize: bool = False
-    alpha: float | None = Field(None, allow_inf_nan=False)
-
-
 def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str, Any]:
     """``score``'s keyword options from a request's ``parameters``; 400 on a bad one."""
     given = {
@@ -40,11 +31,11 @@ def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str
         if key not in RESERVED and not key.startswith(RESERVED_PREFIX)
     }
     try:
-        options = V2Options.model_validate(given)
+        options = DivergenceOptions.model_validate(given)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = quoted(first["loc"][0])  # a name: the options are flat
-        known = ", ".join(V2Options.model_fields)
+        known = ", ".join(DivergenceOptions.model_fields)
         if first["type"] == "extra_forbidden":
             raise TensorError(f"unknown parameter {where}; the model reads {known}") from None
         message = first["msg"].removeprefix("Value error, ")
