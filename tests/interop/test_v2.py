@@ -222,7 +222,8 @@ def test_bad_requests_raise_a_clean_exception_with_the_reason(
 
 
 def test_renyi_needs_alpha(v2: triton.InferenceServerClient) -> None:
-    with pytest.raises(InferenceServerException, match="parameter 'alpha': alpha is required for renyi") as raised:
+    required = "parameter 'alpha': alpha is required for renyi"
+    with pytest.raises(InferenceServerException, match=required) as raised:
         infer(v2, "renyi", P, Q, binary=True)
     assert raised.value.status() == "400"
 
