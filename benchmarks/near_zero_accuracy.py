@@ -20,10 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.divergences.catalog import DIVERGENCES
 from service.divergences.inputs import Limits
-from service.divergences.scoring import score
-from tests.exact_values import EXACT, NOISE, expected
+from tests.exact_values import EXACT, NOISE, expected, service_value
 
 LIMITS = Limits(max_vector_length=1000, max_batch_rows=100_000, sum_tolerance=1e-6)
 Plain = Callable[[np.ndarray, np.ndarray], float]
@@ -81,15 +79,7 @@ def nearly_equal(rng: np.random.Generator, how: str) -> tuple[np.ndarray, np.nda
 
 
 def service(name: str, p: np.ndarray, q: np.ndarray, backend: str) -> np.ndarray:
-    member, _, alpha = (name, "", "") if name in DIVERGENCES else name.rpartition("_")
-    return score(
-        DIVERGENCES[member],
-        p=p,
-        q=q,
-        limits=LIMITS,
-        alpha=float(alpha) if alpha else None,
-        backend=backend,  # type: ignore[arg-type]
-    ).values
+    return service_value(name, p, q, backend, LIMITS)
 
 
 def relative(got: float, want: float) -> float:

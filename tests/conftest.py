@@ -4,17 +4,21 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 import psycopg
 import pytest
 import redis
+import uvicorn
 from hypothesis import settings
 from PIL import Image
 
@@ -74,6 +78,32 @@ def start_server(
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server did not start: {log.read_text()}")
+
+
+@contextmanager
+def served_in_thread(app: Any, loop: str = "auto") -> Iterator[str]:
+    """``app`` served by uvicorn with the service's own protocol, in a thread of this
+    process, on a free loopback port; yields its base URL."""
+    config = uvicorn.Config(
+        app,
+        port=free_port(),
+        loop=loop,
+        http="service.api.http_protocol:BoundedHttpToolsProtocol",
+        log_level="warning",
+        lifespan="off",
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        running.should_exit = True
+        thread.join(10)
 
 
 def stop_server(server: Server) -> None:

@@ -7,6 +7,10 @@ from collections.abc import Callable
 import mpmath
 import numpy as np
 
+from service.divergences.catalog import DIVERGENCES
+from service.divergences.inputs import Limits
+from service.divergences.scoring import score
+
 # 50 digits are not enough: values near 1e-32 are what is left of sums of terms near 1.
 # Set per call (other tests set mpmath's global precision too).
 DIGITS = 80
@@ -111,3 +115,19 @@ def expected(name: str, p: np.ndarray, q: np.ndarray) -> float:
 
 # What 80 digits leave of a value that is exactly 0 (p = q): mpmath's own rounding.
 NOISE = 1e-60
+
+
+def service_value(
+    name: str, p: np.ndarray, q: np.ndarray, backend: str, limits: Limits
+) -> np.ndarray:
+    """The service's value for an ``EXACT`` name (``renyi_2``: renyi of order 2) on
+    ``backend``, by ``score`` as the routes call it."""
+    member, _, order = (name, "", "") if name in DIVERGENCES else name.rpartition("_")
+    return score(
+        DIVERGENCES[member],
+        p=p,
+        q=q,
+        limits=limits,
+        alpha=float(order) if order else None,
+        backend=backend,  # type: ignore[arg-type]
+    ).values

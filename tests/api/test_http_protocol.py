@@ -9,18 +9,16 @@ when it says no, and answers whether the direct read was taken and the body's SH
 import hashlib
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from service.api import http_protocol
 from service.api.http_protocol import READ_BODY_INTO
-from tests.conftest import free_port
+from tests.conftest import served_in_thread
 
 MIB = 1 << 20
 
@@ -66,24 +64,8 @@ async def echo_digest(scope: dict[str, Any], receive: Any, send: Any) -> None:
 @pytest.fixture(scope="module", params=["uvloop", "asyncio"])
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
     """The service's protocol on uvloop (as served) and on asyncio's own event loop."""
-    config = uvicorn.Config(
-        echo_digest,
-        port=free_port(),
-        loop=request.param,
-        http="service.api.http_protocol:BoundedHttpToolsProtocol",
-        log_level="warning",
-        lifespan="off",
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started
-    yield f"http://127.0.0.1:{config.port}"
-    running.should_exit = True
-    thread.join(10)
+    with served_in_thread(echo_digest, loop=request.param) as url:
+        yield url
 
 
 def body_of(size: int, seed: int = 0) -> bytes:

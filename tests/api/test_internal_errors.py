@@ -4,18 +4,15 @@ that id. The service has no such failure to offer, so the app is given two route
 fail, and served by uvicorn with the service's own protocol."""
 
 import logging
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from service.api.observability import RequestIdFilter
 from service.app import create_app
 from service.config import Settings
-from tests.conftest import free_port
+from tests.conftest import served_in_thread
 
 
 class Unexpected(RuntimeError):
@@ -35,23 +32,8 @@ def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     def v2_fails() -> None:
         raise Unexpected("a bug in a V2 route")
 
-    config = uvicorn.Config(
-        app,
-        port=free_port(),
-        http="service.api.http_protocol:BoundedHttpToolsProtocol",
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{config.port}"
-    server.should_exit = True
-    thread.join(10)
+    with served_in_thread(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

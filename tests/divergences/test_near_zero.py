@@ -8,10 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from service.divergences.catalog import DIVERGENCES
 from service.divergences.inputs import Limits
-from service.divergences.scoring import score
-from tests.exact_values import EXACT, NOISE, expected
+from tests.exact_values import EXACT, NOISE, expected, service_value
 
 LIMITS = Limits(max_vector_length=1000, max_batch_rows=5000, sum_tolerance=1e-6)
 TINY = float(np.finfo(np.float64).tiny)
@@ -19,15 +17,7 @@ RTOL = 1e-12
 
 
 def computed(name: str, p: np.ndarray, q: np.ndarray, backend: str) -> np.ndarray:
-    member, _, alpha = (name, "", "") if name in DIVERGENCES else name.rpartition("_")
-    return score(
-        DIVERGENCES[member],
-        p=p,
-        q=q,
-        limits=LIMITS,
-        alpha=float(alpha) if alpha else None,
-        backend=backend,  # type: ignore[arg-type]
-    ).values
+    return service_value(name, p, q, backend, LIMITS)
 
 
 def assert_accurate(got: float, want: float, name: str) -> None:
