@@ -2,7 +2,11 @@
 
 The database lives as long as the module: each test submits as a client of its own."""
 
+from collections.abc import Callable
 from pathlib import Path
+
+import httpx
+import pytest
 
 from tests.conftest import stop_server
 from tests.jobs.concurrency import (
@@ -16,33 +20,30 @@ from tests.jobs.concurrency import (
 KEYS = "alpha-key,beta-key"
 
 
-def test_thirty_concurrent_submits_accept_exactly_the_queue_cap_on_postgres(
-    tmp_path: Path, database_url: str
+@pytest.mark.parametrize(
+    ("capped", "other", "key", "in_message"),
+    [
+        (
+            "max_queued_jobs_per_client",
+            "job_submissions_per_minute",
+            "alpha-key",
+            waiting_in_message,
+        ),
+        ("job_submissions_per_minute", "max_queued_jobs_per_client", "beta-key", rate_in_message),
+    ],
+    ids=["queue cap", "rate cap"],
+)
+def test_thirty_concurrent_submits_accept_exactly_the_cap_on_postgres(
+    tmp_path: Path,
+    database_url: str,
+    capped: str,
+    other: str,
+    key: str,
+    in_message: Callable[[httpx.Response], int],
 ) -> None:
-    server = server_without_worker(
-        tmp_path,
-        database_url=database_url,
-        api_keys=KEYS,
-        max_queued_jobs_per_client=str(CAP),
-        job_submissions_per_minute="1000",
-    )
+    settings = {capped: str(CAP), other: "1000"}
+    server = server_without_worker(tmp_path, database_url=database_url, api_keys=KEYS, **settings)
     try:
-        assert_cap_holds(server, {"X-API-Key": "alpha-key"}, waiting_in_message)
-    finally:
-        stop_server(server)
-
-
-def test_thirty_concurrent_submits_accept_exactly_the_rate_cap_on_postgres(
-    tmp_path: Path, database_url: str
-) -> None:
-    server = server_without_worker(
-        tmp_path,
-        database_url=database_url,
-        api_keys=KEYS,
-        job_submissions_per_minute=str(CAP),
-        max_queued_jobs_per_client="1000",
-    )
-    try:
-        assert_cap_holds(server, {"X-API-Key": "beta-key"}, rate_in_message)
+        assert_cap_holds(server, {"X-API-Key": key}, in_message)
     finally:
         stop_server(server)
