@@ -24,7 +24,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from service.api.observability import log_config
+from service.http.observability import log_config
 
 ANSWER = {"finite": True, "infinite_at": None, "unit": "nat", "kl": 0.5}
 
@@ -79,7 +79,7 @@ def main() -> None:
         port=args.port,
         workers=1,
         loop="uvloop",
-        http="service.api.http_protocol:BoundedHttpToolsProtocol",
+        http="service.http.protocol:BoundedHttpToolsProtocol",
         log_level=args.log_level,
         log_config=logging,
     )

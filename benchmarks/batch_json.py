@@ -14,9 +14,10 @@ the ratio HTTP / baseline is the figure of merit (target <= 1.3x).
 
 A breakdown follows, all in this process on the same body: orjson, stdlib ``json.loads``,
 the numpy conversion and compute, and the service's own steps: the reader its batch routes
-use (``service.api.json_arrays.read_arrays``: simdjson straight into numpy arrays), with
+use (``service.divergences.codecs.json_arrays.read_arrays``: simdjson straight into numpy
+arrays), with
 pydantic's ``KLBatchRequest.model_validate_json`` beside it (the path of bodies that reader
-leaves, see service/api/json_body.py), its route function ``kl_batch`` (which checks the
+leaves, see service/web/json_body.py), its route function ``kl_batch`` (which checks the
 input and scores on TensorFlow) and the answer's serialization, so the reader sees where
 the time goes.
 
@@ -47,10 +48,10 @@ from _harness import (
     wait_for_tensorflow,
 )
 
-from service.api.deps import limits_from
-from service.api.json_arrays import read_arrays
-from service.config import Settings
-from service.divergences import formulas, router, schemas
+from service.core.config import Settings
+from service.divergences import formulas, routes, schemas
+from service.divergences.codecs.json_arrays import read_arrays
+from service.divergences.deps import limits_from
 
 ROWS, COLUMNS, SEED = 10_000, 100, 20240601
 
@@ -122,8 +123,8 @@ def main() -> None:
     if request is None:
         raise RuntimeError("the service's JSON reader did not take the batch")
     limits = limits_from(Settings())
-    router.kl_batch(request, limits)  # traces the TensorFlow kernel once
-    answer = router.kl_batch(request, limits)
+    routes.kl_batch(request, limits)  # traces the TensorFlow kernel once
+    answer = routes.kl_batch(request, limits)
     expected = formulas.kl(p, q)
     if not np.allclose(np.array(answer.kl, dtype=float), expected, rtol=1e-12, atol=0):
         raise RuntimeError("the service's values differ from numpy's")
@@ -139,7 +140,7 @@ def main() -> None:
         ("stdlib json.loads", lambda: json.loads(body)),
         (
             "service path, in process, no HTTP",
-            lambda: router.kl_batch(
+            lambda: routes.kl_batch(
                 read_arrays(schemas.KLBatchRequest, body),  # type: ignore[arg-type]
                 limits,
             ).model_dump_json(),
@@ -149,7 +150,7 @@ def main() -> None:
             "  (pydantic model_validate_json: the fallback)",
             lambda: schemas.KLBatchRequest.model_validate_json(body),
         ),
-        ("  route kl_batch (checks, TF score, answer)", lambda: router.kl_batch(request, limits)),
+        ("  route kl_batch (checks, TF score, answer)", lambda: routes.kl_batch(request, limits)),
         ("  answer serialization (model_dump_json)", lambda: answer.model_dump_json()),
     ]
     measured = {

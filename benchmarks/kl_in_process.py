@@ -25,10 +25,10 @@ import bare_app
 from _harness import machine_note, markdown_option, say, table
 from kl_requests import kl_body
 
-from service.api.access_log import ACCESS_LOG, LOGGER
-from service.api.observability import log_config
 from service.app import create_app
-from service.config import Settings
+from service.core.config import Settings
+from service.http.access_log import ACCESS_LOG, LOGGER
+from service.http.observability import log_config
 
 BODY = kl_body()
 

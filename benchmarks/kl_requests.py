@@ -8,7 +8,7 @@ has three endpoints that answer a constant: one that never reads the body, one t
 parses it into a pydantic model of two ``list[float]`` (``async def``), and the same as a
 plain ``def`` run in FastAPI's thread pool, as the service's routes are. Together they show
 where the service's cost per request goes. The service writes its access lines in
-batches (``service/api/access_log.py``), the bare app through uvicorn's access logger, a
+batches (``service/http/access_log.py``), the bare app through uvicorn's access logger, a
 record per line; so a second bare app runs at log level ``warning``, without any access
 log: the constant endpoint of a server that writes no log at all.
 

@@ -4,27 +4,31 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY
 
 from service import __version__
-from service.api import health, metrics
-from service.api.body_limit import BodySizeLimit
-from service.api.deps import limits_from
-from service.api.metrics import JobsCollector
-from service.api.observability import RequestObserver
-from service.config import Settings, get_settings
-from service.divergences import router as divergences
+from service.core.config import Settings, get_settings
+from service.divergences import routes as divergences
+from service.divergences import stream_routes as divergence_streams
+from service.divergences.deps import limits_from
 from service.divergences.fast_lane import PATH as KL_PATH
 from service.divergences.fast_lane import KLFastLane
 from service.divergences.scoring import use_fast_paths
-from service.errors import install_error_handlers
-from service.interop import v2
-from service.jobs import router as jobs
+from service.http import health, metrics
+from service.http.body_limit import BodySizeLimit
+from service.http.handlers import install_error_handlers
+from service.http.mounts import SubApplication
+from service.http.observability import RequestObserver
+from service.interop import v2, v2_app
+from service.jobs import routes as jobs
+from service.jobs.metrics import JobsCollector
 from service.jobs.runtime import Jobs, JobsConnector
 
 log = logging.getLogger(__name__)
@@ -76,6 +80,18 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _openapi(app: FastAPI, *served: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document, with the routes of the sub-applications it serves."""
+    if app.openapi_schema is None:
+        app.openapi_schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=[*app.routes, *(route for sub in served for route in sub.routes)],
+        )
+    return app.openapi_schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new application configured by ``settings`` (the environment's by default)."""
     settings = settings or get_settings()
@@ -91,8 +107,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limits = limits_from(settings)
     install_error_handlers(app)
-    for router in (health, metrics, divergences, jobs, v2):
+    for router in (health, metrics, divergences, divergence_streams, jobs):
         app.include_router(router.router)
+    # The Open Inference Protocol: an application of its own, with its own error shape.
+    v2_protocol = v2_app.create_app(settings, app.state.limits)
+    v2_protocol.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, answer=v2_app.error
+    )
+    app.router.routes.append(SubApplication(v2.PREFIX, v2_protocol))
+    app.openapi = lambda: _openapi(app, v2_protocol)  # type: ignore[method-assign]
     # Middleware added last runs first: CORS, observer, body limit, then the /kl fast lane
     # just before FastAPI's own exception handling and routing.
     kl_route = next(r for r in divergences.router.routes if getattr(r, "path", "") == KL_PATH)
@@ -104,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the app is made), the plain-pair /kl shortcut and the XLA-compiled batch chunks.
         enabled=use_fast_paths(settings.fast_paths) and not settings.require_key_for_divergences,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, passes=[v2.PREFIX])
     app.add_middleware(RequestObserver)
     if settings.cors_origin_list:  # closed by default: no CORS headers at all
         app.add_middleware(

@@ -17,7 +17,7 @@ DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 def openapi_document() -> str:
     """The OpenAPI document the app serves, as the exported file holds it."""
     from service.app import create_app
-    from service.config import Settings
+    from service.core.config import Settings
 
     app = create_app(Settings(warm_tensorflow=False))
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
@@ -26,8 +26,8 @@ def openapi_document() -> str:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.api.observability import log_config
-    from service.config import get_settings
+    from service.core.config import get_settings
+    from service.http.observability import log_config
 
     if args.no_worker or args.workers > 1:
         # Several API processes must not each embed a worker: run `divergence-service
@@ -42,7 +42,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         # httptools with limits on header size and request read time (slow clients).
-        http="service.api.http_protocol:BoundedHttpToolsProtocol",
+        http="service.http.protocol:BoundedHttpToolsProtocol",
         log_level=get_settings().log_level,
         log_config=log_config(get_settings().log_level),
     )
@@ -50,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from service.config import get_settings
+    from service.core.config import get_settings
     from service.jobs.runtime import JobsConnector
 
     logging.basicConfig(
@@ -67,7 +67,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    from service.config import get_settings
+    from service.core.config import get_settings
     from service.training.data import DataError
     from service.training.experiment import run_experiment
     from service.training.params import ExperimentParams

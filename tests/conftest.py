@@ -88,7 +88,7 @@ def served_in_thread(app: Any, loop: str = "auto") -> Iterator[str]:
         app,
         port=free_port(),
         loop=loop,
-        http="service.api.http_protocol:BoundedHttpToolsProtocol",
+        http="service.http.protocol:BoundedHttpToolsProtocol",
         log_level="warning",
         lifespan="off",
     )

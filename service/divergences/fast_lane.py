@@ -3,7 +3,7 @@
 For two short vectors the KL itself takes microseconds; FastAPI's per-request work
 (its middleware, routing, dependency solving, response validation and encoding) costs
 several times that. The lane answers the common case itself, with the route's own request
-model, scoring function (:func:`service.divergences.router.kl_answer`) and answer model:
+model, scoring function (:func:`service.divergences.routes.kl_answer`) and answer model:
 
 - ``POST /kl``, ``Content-Type: application/json``, a declared ``Content-Length`` of at
   most :data:`MAX_BYTES`, no API key required on the divergence endpoints, and the fast
@@ -22,7 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.divergences.inputs import Limits
-from service.divergences.router import kl_answer
+from service.divergences.routes import kl_answer
 from service.divergences.schemas import KLRequest
 
 PATH = "/kl"

@@ -1,7 +1,7 @@
 """Checks that turn request values into arrays the formulas accept: the numerics contract.
 
 Every rule lives here, once, for single pairs and batches alike. A broken rule raises
-:class:`~service.errors.InvalidInput` whose ``loc`` names the field, the row (for
+:class:`~service.core.errors.InvalidInput` whose ``loc`` names the field, the row (for
 matrices) and the element, e.g. ``("body", "p", 3, 7)`` for row 3, element 7 of p.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.errors import InputTooLarge, InvalidInput, Loc
+from service.core.errors import InputTooLarge, InvalidInput, Loc
 
 
 @dataclass(frozen=True)

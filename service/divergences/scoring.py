@@ -11,6 +11,7 @@ from typing import Literal, Protocol, TypeVar, cast
 
 import numpy as np
 
+from service.core.errors import InvalidInput
 from service.divergences.catalog import DIVERGENCES, Divergence, formula
 from service.divergences.gaussian import kl_diagonal_gaussians
 from service.divergences.inputs import (
@@ -21,7 +22,6 @@ from service.divergences.inputs import (
     to_array,
 )
 from service.divergences.near_zero import NEAR_ZERO
-from service.errors import InvalidInput
 
 Mode = Literal["exact", "keras"]
 Backend = Literal["numpy", "tensorflow"]

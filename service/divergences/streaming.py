@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from service.core.errors import InputTooLarge, InvalidInput
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import Limits
 from service.divergences.schemas import DivergenceOptions, StreamRow
 from service.divergences.scoring import score
-from service.errors import InputTooLarge, InvalidInput
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,28 +40,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
-from service.api.json_body import read_body
-from service.api.security import check_api_key
-from service.config import Settings
+from service.core.config import Settings
 from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.inputs import Limits
-from service.errors import InvalidInput, Unauthorized
 from service.interop.v2_model import OCTET_STREAM, VERSION, V2ModelMetadata, infer, metadata
 from service.interop.v2_quoting import quoted
 from service.interop.v2_tensors import (
     HEADER_LENGTH,
-    TensorError,
     V2InferenceRequest,
     V2InferenceResponse,
     inline_schema,
 )
+from service.web.json_body import read_body
+from service.web.security import check_api_key
 
-router = APIRouter(prefix="/v2", tags=["open inference protocol (v2)"])
+PREFIX = "/v2"
+router = APIRouter(prefix=PREFIX, tags=["open inference protocol (v2)"])
 
 EXTENSIONS = ["binary_tensor_data", "parameters"]
 
@@ -80,31 +77,20 @@ class V2ServerMetadata(BaseModel):
     extensions: list[str]
 
 
-class _V2Failure(Exception):
+class V2Failure(Exception):
+    """A request V2 answers with ``status`` (an unknown model or version: 404)."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
 
-# Messages quote request values briefly (v2_quoting); this bounds any that would not.
-MAX_MESSAGE_CHARACTERS = 1000
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if len(message) > MAX_MESSAGE_CHARACTERS:
-        message = f"{message[:MAX_MESSAGE_CHARACTERS]}... (cut short)"
-    return JSONResponse({"error": message}, status, headers=headers)
-
-
 def _model(name: str, version: str | None = None) -> Divergence:
     divergence = DIVERGENCES.get(name)
     if divergence is None:
-        raise _V2Failure(404, f"unknown model {quoted(name)}; models: {', '.join(DIVERGENCES)}")
+        raise V2Failure(404, f"unknown model {quoted(name)}; models: {', '.join(DIVERGENCES)}")
     if version not in (None, VERSION):
-        raise _V2Failure(
-            404, f"model {name!r} has no version {quoted(version)}; it has {VERSION!r}"
-        )
+        raise V2Failure(404, f"model {name!r} has no version {quoted(version)}; it has {VERSION!r}")
     return divergence
 
 
@@ -142,12 +128,9 @@ async def v2_server_ready() -> Response:
     summary="V2 model metadata",
     responses=NOT_FOUND,
 )
-async def v2_model_metadata(name: ModelName) -> V2ModelMetadata | JSONResponse:
+async def v2_model_metadata(name: ModelName) -> V2ModelMetadata:
     """The model's inputs, outputs, versions and the request parameters it reads."""
-    try:
-        return metadata(_model(name))
-    except _V2Failure as failure:
-        return _error(failure.status, str(failure))
+    return metadata(_model(name))
 
 
 @router.get(
@@ -156,14 +139,9 @@ async def v2_model_metadata(name: ModelName) -> V2ModelMetadata | JSONResponse:
     summary="V2 model metadata, by version",
     responses=NOT_FOUND,
 )
-async def v2_model_version_metadata(
-    name: ModelName, version: ModelVersion
-) -> V2ModelMetadata | JSONResponse:
+async def v2_model_version_metadata(name: ModelName, version: ModelVersion) -> V2ModelMetadata:
     """The metadata of one version of the model (there is one: 1)."""
-    try:
-        return metadata(_model(name, version))
-    except _V2Failure as failure:
-        return _error(failure.status, str(failure))
+    return metadata(_model(name, version))
 
 
 @router.get(
@@ -171,10 +149,7 @@ async def v2_model_version_metadata(
 )
 async def v2_model_ready(name: ModelName) -> Response:
     """200 (empty) when the model can infer; 404 for an unknown model."""
-    try:
-        _model(name)
-    except _V2Failure as failure:
-        return _error(failure.status, str(failure))
+    _model(name)
     return Response()
 
 
@@ -185,10 +160,7 @@ async def v2_model_ready(name: ModelName) -> Response:
 )
 async def v2_model_version_ready(name: ModelName, version: ModelVersion) -> Response:
     """200 (empty) when the version can infer; 404 for an unknown model or version."""
-    try:
-        _model(name, version)
-    except _V2Failure as failure:
-        return _error(failure.status, str(failure))
+    _model(name, version)
     return Response()
 
 
@@ -223,39 +195,13 @@ INFER_DOC: dict[str, Any] = {
 
 async def _answer(request: Request, name: str, version: str | None) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        if settings.require_key_for_divergences:
-            check_api_key(request, settings)
-        divergence = _model(name, version)
-        encoding = request.headers.get("content-encoding", "identity").lower()
-        if encoding != "identity":
-            raise TensorError(
-                f"Content-Encoding {quoted(encoding)} is not supported; send identity"
-            )
-        try:
-            body = await read_body(request)
-        except StarletteHTTPException as too_large:  # the body limit, counted as it arrives
-            raise _V2Failure(too_large.status_code, str(too_large.detail)) from None
-        limits: Limits = request.app.state.limits
-        declared = request.headers.get(HEADER_LENGTH)
-        return await run_in_threadpool(infer, divergence, body, declared, limits)
-    except Unauthorized as unauthorized:
-        return _error(401, str(unauthorized))
-    except _V2Failure as failure:
-        return _error(failure.status, str(failure))
-    except TensorError as bad:
-        return _error(400, str(bad))
-    except InvalidInput as invalid:
-        status = 413 if invalid.status_code == 413 else 400
-        return _error(status, _message(invalid))
-
-
-def _message(invalid: InvalidInput) -> str:
-    """The service's message, naming the V2 input (P or Q) it is about."""
-    field = invalid.loc[1] if len(invalid.loc) > 1 else None
-    if field in ("p", "q"):
-        return f"input {str(field).upper()!r}: {invalid.msg}"
-    return invalid.msg
+    if settings.require_key_for_divergences:
+        check_api_key(request, settings)
+    divergence = _model(name, version)
+    body = await read_body(request)  # encoded bodies were refused by the body limit
+    limits: Limits = request.app.state.limits
+    declared = request.headers.get(HEADER_LENGTH)
+    return await run_in_threadpool(infer, divergence, body, declared, limits)
 
 
 @router.post("/models/{name}/infer", summary="V2 inference", **INFER_DOC)

@@ -8,10 +8,9 @@ import numpy as np
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.json_body import Body
-from service.api.metrics import rows_scored
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import Limits
+from service.divergences.metrics import rows_scored
 from service.divergences.scoring import score, unit_name
 from service.interop.v2_options import flag, options_from
 from service.interop.v2_quoting import quoted, quoted_all
@@ -27,6 +26,7 @@ from service.interop.v2_tensors import (
     read_inputs,
     write_outputs,
 )
+from service.web.json_body import Body
 
 VERSION = "1"
 PLATFORM = "tensorflow"

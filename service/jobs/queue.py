@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from huey import Huey, SqliteHuey
 
-from service.config import Settings
+from service.core.config import Settings
 
 QUEUE_NAME = "divergence-jobs"
 

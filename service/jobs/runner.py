@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from service.config import Settings
+from service.core.config import Settings
 from service.jobs.progress import ProgressTracker
 from service.jobs.store import CANCELLED, FAILED, SUCCEEDED, JobStore
 from service.training.params import ExperimentParams

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.config import Settings
+from service.core.config import Settings
 from service.jobs.queue import JobQueue, make_huey
 from service.jobs.runner import JobRunner
 from service.jobs.store import JobStore, make_engine

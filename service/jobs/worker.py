@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from huey.consumer import Consumer
 
-from service.config import Settings
+from service.core.config import Settings
 from service.jobs.queue import JobQueue
 from service.jobs.store import JobStore
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pytest
 from pythonjsonlogger.orjson import OrjsonFormatter
 
-from service.api.access_log import LOGGER, AccessLog, Entry, line
-from service.api.observability import log_config
+from service.http.access_log import LOGGER, AccessLog, Entry, line
+from service.http.observability import log_config
 
 ENTRY: Entry = (1795555432.0421, "trace-1", "POST", "/kl", 200, "/kl", 0.0001234, "127.0.0.1")
 
@@ -93,7 +93,7 @@ def test_nothing_is_kept_when_the_access_logger_is_not_enabled_for_info() -> Non
 def test_lines_queued_just_before_exit_are_written() -> None:
     script = (
         "import logging\n"
-        "from service.api.access_log import ACCESS_LOG, LOGGER\n"
+        "from service.http.access_log import ACCESS_LOG, LOGGER\n"
         "LOGGER.setLevel(logging.INFO)\n"
         f"ACCESS_LOG.add({ENTRY!r})\n"
     )

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from service.app import create_app
-from service.config import Settings
-from service.divergences import router, scoring
+from service.core.config import Settings
+from service.divergences import routes, scoring
 from service.divergences.catalog import DIVERGENCES
 from service.divergences.inputs import Limits
 from service.divergences.schemas import KLRequest
@@ -86,9 +86,9 @@ def test_an_app_made_with_fast_paths_off_takes_no_shortcut_for_post_kl(
     def no_shortcut(*args: object, **kwargs: object) -> None:
         raise AssertionError("the plain-pair shortcut was taken")
 
-    monkeypatch.setattr(router, "plain_kl", no_shortcut)
+    monkeypatch.setattr(routes, "plain_kl", no_shortcut)
     assert not scoring.fast_paths()
-    answer = router.kl_answer(KLRequest.model_validate(BODIES["plain"]), LIMITS)
+    answer = routes.kl_answer(KLRequest.model_validate(BODIES["plain"]), LIMITS)
     assert answer.finite and answer.kl is not None and answer.kl > 0
 
 

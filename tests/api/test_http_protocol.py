@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from service.api import http_protocol
-from service.api.http_protocol import READ_BODY_INTO
+from service.http import protocol as http_protocol
+from service.web.asgi import READ_BODY_INTO
 from tests.conftest import served_in_thread
 
 MIB = 1 << 20

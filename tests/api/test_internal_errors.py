@@ -1,17 +1,20 @@
 """A failure no handler expected is still an answer a client can use: 500 in the route's
-error shape (V2's on /v2), with the request's id, and the traceback only in the log, under
-that id. The service has no such failure to offer, so the app is given two routes that
-fail, and served by uvicorn with the service's own protocol."""
+error shape (V2's on /v2, answered by V2's sub-application), with the request's id, and the
+traceback only in the log, under that id. The service has no such failure to offer, so the
+app and its V2 sub-application are each given a route that fails, and served by uvicorn
+with the service's own protocol."""
 
 import logging
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from service.api.observability import RequestIdFilter
 from service.app import create_app
-from service.config import Settings
+from service.core.config import Settings
+from service.http.mounts import SubApplication
+from service.http.observability import RequestIdFilter
 from tests.conftest import served_in_thread
 
 
@@ -28,7 +31,10 @@ def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     def fails() -> None:
         raise Unexpected("a bug in a route")
 
-    @app.post("/v2/models/kl/fails")
+    v2 = next(route.app for route in app.routes if isinstance(route, SubApplication))
+    assert isinstance(v2, FastAPI)
+
+    @v2.post("/v2/models/kl/fails")
     def v2_fails() -> None:
         raise Unexpected("a bug in a V2 route")
 

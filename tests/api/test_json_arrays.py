@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special
 
-from service.api.json_arrays import _count, read_arrays
+from service.divergences.codecs.json_arrays import _count, read_arrays
 from service.divergences.schemas import DivergenceBatchRequest, KLBatchRequest
 
 # Doubles of every kind: subnormals, the extremes of float64, integers beyond 2**53.

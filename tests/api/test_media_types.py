@@ -8,7 +8,7 @@ import httpx
 import pyarrow as pa
 import pytest
 
-from service.api.arrow import ARROW_STREAM
+from service.divergences.codecs.arrow import ARROW_STREAM
 
 PAIR = {"p": [0.25, 0.75], "q": [0.5, 0.5]}
 ROW = json.dumps(PAIR).encode() + b"\n"

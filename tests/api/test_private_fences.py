@@ -18,8 +18,8 @@ from fastapi.routing import APIRoute
 from huey.consumer import Consumer
 from pydantic import BaseModel
 
-from service.api.json_body import _ModelJSONRequest
 from service.jobs.worker import _QuietConsumer
+from service.web.json_body import _ModelJSONRequest
 
 
 class _Item(BaseModel):
@@ -28,7 +28,7 @@ class _Item(BaseModel):
 
 class _GivenRoute(APIRoute):
     """Hands FastAPI a request whose body is not JSON and whose ``json()`` is an _Item,
-    as the service's Arrow path does (service/api/json_body.py)."""
+    as the service's Arrow path does (service/web/json_body.py)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -61,7 +61,7 @@ def test_fastapi_reads_a_json_body_through_the_requests_body_and_json_methods() 
         f"FastAPI {fastapi.__version__} no longer reads a JSON body through the request's "
         "body() and json() (answered "
         f"{answer.status_code} {answer.text[:200]}): check how fastapi/routing.py's "
-        "get_request_handler reads the body; service/api/json_body.py's ModelBodyRoute "
+        "get_request_handler reads the body; service/web/json_body.py's ModelBodyRoute "
         "(pydantic's parser, Arrow bodies) depends on it. pyproject.toml bounds fastapi."
     )
 

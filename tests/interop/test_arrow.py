@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from scipy import special
 
-from service.api.arrow import read_arrow
+from service.divergences.codecs.arrow import read_arrow
 
 ARROW = "application/vnd.apache.arrow.stream"
 rng = np.random.default_rng(5)

@@ -161,3 +161,26 @@ def test_v2_options_follow_the_json_options_rules(
 ) -> None:
     answer = client.post(INFER, json={"inputs": PQ, "parameters": parameters})
     assert_v2_error(answer, 400, *words)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v2/no/such/route", 404),
+        ("POST", "/v2/models/kl", 405),
+        ("DELETE", INFER, 405),
+    ],
+)
+def test_any_error_under_v2_is_in_v2_shape_even_outside_its_routes(
+    client: httpx.Client, method: str, path: str, status: int
+) -> None:
+    answer = client.request(method, path)
+    assert_v2_error(answer, status)
+    if status == 405:
+        assert answer.headers["allow"]
+
+
+def test_the_service_routes_keep_their_own_error_shape_beside_v2(client: httpx.Client) -> None:
+    answer = client.get("/v2x/models")
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Not Found"}

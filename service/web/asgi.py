@@ -1,7 +1,16 @@
-"""Helpers for the pure ASGI middleware, which runs on every request (kept cheap)."""
+"""Helpers for pure ASGI code, which runs on every request (kept cheap), and the scope
+extension by which the server offers to read a body straight into a buffer."""
 
 from collections.abc import Mapping
 from typing import Any
+
+# The key in the ASGI scope's "extensions" of ``async read_into(buffer) -> bool``: it fills
+# ``buffer`` (writable, the length of the whole body) with the request's body straight
+# from the socket and returns True; or returns False, having read nothing, where it cannot
+# (a chunked body, a buffer not of the declared length, some of the body already received
+# through ``receive``, the request already read or gone): the app then reads the body
+# through ``receive`` as usual.
+READ_BODY_INTO = "divergence.read_body_into"
 
 
 def header(scope: Mapping[str, Any], name: bytes) -> bytes | None:

@@ -34,15 +34,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from service.api.asgi import header
-
-# The key in the ASGI scope's "extensions" of ``async read_into(buffer) -> bool``: it fills
-# ``buffer`` (writable, the length of the whole body) with the request's body straight
-# from the socket and returns True; or returns False, having read nothing, where it cannot
-# (a chunked body, a buffer not of the declared length, some of the body already received
-# through ``receive``, the request already read or gone): the app then reads the body
-# through ``receive`` as usual.
-READ_BODY_INTO = "divergence.read_body_into"
+from service.web.asgi import READ_BODY_INTO, header
 
 HEADER_TIMEOUT = 10.0
 MAX_HEADER_BYTES = 64 * 1024

@@ -10,8 +10,8 @@ import hmac
 
 from fastapi import Request
 
-from service.config import Settings
-from service.errors import Unauthorized
+from service.core.config import Settings
+from service.core.errors import Unauthorized
 
 
 def presented_key(request: Request) -> str | None:

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from service.errors import InvalidInput
+from service.core.errors import InvalidInput
 
 NDJSON = "application/x-ndjson"
 # Lines up to this long are parsed on the event loop (well under a millisecond): a thread

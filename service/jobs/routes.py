@@ -8,25 +8,22 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from service.api.deps import JobsDep, SettingsDep, require_api_key
-from service.api.json_body import ModelBodyRoute
-from service.api.security import client_identity
-from service.config import Settings
-from service.errors import (
+from service.core.config import Settings
+from service.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unavailable
+from service.jobs import admission, report, schemas
+from service.jobs.deps import JobsDep
+from service.jobs.store import CANCELLED, FINISHED, Job
+from service.web.deps import SettingsDep, require_api_key
+from service.web.json_body import ModelBodyRoute
+from service.web.responses import (
     JSON_ERRORS_OF_NON_JSON_ROUTES,
     NOT_FOUND,
     TOO_MANY,
     UNAUTHORIZED,
     UNAVAILABLE,
-    Conflict,
-    InvalidInput,
     MessageErrorBody,
-    NotFound,
-    TooManyRequests,
-    Unavailable,
 )
-from service.jobs import admission, report, schemas
-from service.jobs.store import CANCELLED, FINISHED, Job
+from service.web.security import client_identity
 
 router = APIRouter(
     prefix="/jobs",

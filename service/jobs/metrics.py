@@ -1,33 +1,14 @@
-"""GET /metrics in Prometheus' text format, and the job gauges read at each scrape.
+"""The job gauges, read from the store and the queue at each Prometheus scrape."""
 
-With several uvicorn workers each process keeps its own request counters; scrape each
-process, or run one API process per container and scale containers.
-"""
-
-import functools
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from service.jobs.runtime import Jobs
 
-ROWS_SCORED = Counter(
-    "divergence_rows_scored_total", "Distribution pairs scored", ["divergence", "backend"]
-)
-
-
-@functools.lru_cache(maxsize=256)
-def rows_scored(divergence: str, backend: str) -> Counter:
-    """The counter of rows scored by ``divergence`` on ``backend`` (looked up once)."""
-    return ROWS_SCORED.labels(divergence, backend)
-
-
-router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
 
 
@@ -65,14 +46,3 @@ class JobsCollector(Collector):
             "Age of the stalest heartbeat among running jobs",
             value=age,
         )
-
-
-@router.get(
-    "/metrics",
-    response_class=Response,
-    summary="Prometheus metrics",
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
-)
-def metrics(request: Request) -> Response:
-    """Metrics in Prometheus' text format: requests, latency, rows scored, jobs, queue."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,66 +1,35 @@
-"""Domain exceptions, and the handlers that turn them into one error shape.
+"""The handlers that turn the service's exceptions into one error shape.
 
 Every client error is answered as FastAPI answers a 422: ``{"detail": [{"type", "loc",
 "msg", ...}]}`` where ``loc`` names the place in the request (``["body", "p", 3]``), or
-``{"detail": "<reason>"}`` for errors about the request as a whole (404, 413, 415).
+``{"detail": "<reason>"}`` for errors about the request as a whole (404, 413, 415). The app
+factory registers them (:func:`install_error_handlers`); the Open Inference Protocol's
+sub-application has handlers of its own, in its shape.
 """
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-Loc = tuple[str | int, ...]
+from service.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+)
+from service.web.responses import INTERNAL_ERROR
 
 # A hostile body can hold millions of bad elements; the answer names the first ones.
 MAX_REPORTED_ERRORS = 20
-
-
-class InvalidInput(Exception):
-    """A value in the request breaks the numerics contract (answered with 422)."""
-
-    status_code = 422
-
-    def __init__(self, loc: Loc, msg: str, type: str = "value_error") -> None:
-        super().__init__(msg)
-        self.loc = loc
-        self.msg = msg
-        self.type = type
-
-    def as_detail(self) -> dict[str, Any]:
-        return {"type": self.type, "loc": list(self.loc), "msg": self.msg}
-
-
-class InputTooLarge(InvalidInput):
-    """A vector or batch is over a configured limit (answered with 413)."""
-
-    status_code = 413
-
-    def __init__(self, loc: Loc, msg: str) -> None:
-        super().__init__(loc, msg, "too_large")
-
-
-class UnsupportedMediaType(Exception):
-    """The body is not in a format the endpoint reads (answered with 415)."""
-
-    def __init__(self, content_type: str | None, accepted: Sequence[str]) -> None:
-        got = content_type or "no Content-Type"
-        super().__init__(f"Unsupported Content-Type {got!r}; send one of: {', '.join(accepted)}")
-
-
-class NotFound(Exception):
-    """No such resource (answered with 404)."""
-
-
-class Conflict(Exception):
-    """The resource is in a state that forbids the request (answered with 409)."""
 
 
 def _public_error(error: dict[str, Any]) -> dict[str, Any]:
@@ -111,18 +80,6 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return _detail_response(409, str(exc))
 
 
-class Unauthorized(Exception):
-    """No valid API key (answered with 401)."""
-
-
-class TooManyRequests(Exception):
-    """A client is over a limit (answered with 429 and Retry-After)."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 async def _unauthorized(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, 401, headers={"WWW-Authenticate": "Bearer"})
 
@@ -130,10 +87,6 @@ async def _unauthorized(request: Request, exc: Exception) -> JSONResponse:
 async def _too_many(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TooManyRequests)
     return JSONResponse({"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after)})
-
-
-class Unavailable(Exception):
-    """A dependency (job database, queue) cannot be reached (answered with 503)."""
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -146,25 +99,10 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": reason}, 503, headers={"Retry-After": "5"})
 
 
-# The Open Inference Protocol's routes (service/interop/v2.py) answer every error, a 500
-# too, in V2's shape.
-V2_PREFIX = "/v2"
-
-
-def error_body(path: str, message: str) -> dict[str, str]:
-    """The body of an error about the request as a whole, answered before or outside its
-    route: V2's ``{"error"}`` on V2's routes, ``{"detail"}`` elsewhere."""
-    key = "error" if path == V2_PREFIX or path.startswith(V2_PREFIX + "/") else "detail"
-    return {key: message}
-
-
-INTERNAL_ERROR = "Internal server error"
-
-
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Only for errors outside the request observer, which answers (and logs) the others
     # with the request's id. The traceback goes to the log, never to the client.
-    return JSONResponse(error_body(request.url.path, INTERNAL_ERROR), 500)
+    return JSONResponse({"detail": INTERNAL_ERROR}, 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -180,57 +118,3 @@ def install_error_handlers(app: FastAPI) -> None:
     for unavailable in (Unavailable, OperationalError, RedisConnectionError):
         app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
-
-
-class ErrorItem(BaseModel):
-    """One thing wrong with the request, and where (``["body", "p", 3]``)."""
-
-    type: str
-    loc: list[str | int]
-    msg: str
-    input: Any = None
-
-
-class ValidationErrorBody(BaseModel):
-    detail: list[ErrorItem]
-
-
-class MessageErrorBody(BaseModel):
-    detail: str | list[ErrorItem]
-
-
-BODY_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    413: {"model": MessageErrorBody, "description": "Body, vector or batch over a limit"},
-    415: {"model": MessageErrorBody, "description": "Body is not JSON"},
-    422: {"model": ValidationErrorBody, "description": "Invalid values; loc says where"},
-}
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": MessageErrorBody, "description": "No such job"}
-}
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"model": MessageErrorBody, "description": "API key missing or not valid"}
-}
-TOO_MANY: dict[int | str, dict[str, Any]] = {
-    429: {"model": MessageErrorBody, "description": "Over the client's job limits"}
-}
-UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"model": MessageErrorBody, "description": "Job database or queue unreachable"}
-}
-
-
-def _json_error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/MessageErrorBody"}}
-        },
-    }
-
-
-# For routes whose own answers are not JSON (the HTML report, the PNG curves): their errors
-# still are, and a model would be documented in the route's media type.
-JSON_ERRORS_OF_NON_JSON_ROUTES: dict[int | str, dict[str, Any]] = {
-    401: _json_error("API key missing or not valid"),
-    404: _json_error("No such job"),
-    503: _json_error("Job database or queue unreachable"),
-}

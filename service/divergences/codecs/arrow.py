@@ -26,8 +26,8 @@ import numpy as np
 import pyarrow as pa
 from pydantic import TypeAdapter, ValidationError
 
+from service.core.errors import InvalidInput
 from service.divergences.schemas import Vector
-from service.errors import InvalidInput
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 ARROW_BODY_DOC: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}

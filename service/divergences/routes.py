@@ -1,26 +1,22 @@
-"""Routes of the divergence family: parse, score, shape the answer."""
+"""Routes of the divergence family over JSON and Arrow bodies: parse, score, shape the
+answer (:mod:`.answers`). NDJSON streams have routes of their own (:mod:`.stream_routes`)."""
 
 import functools
-import math
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from service.api.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow, write_arrow
-from service.api.asgi import media_type
-from service.api.deps import LimitsDep, require_api_key_for_divergences
-from service.api.json_body import ModelBodyRoute, options_from_query
-from service.api.metrics import rows_scored
-from service.api.ndjson import NDJSON, DuplexStreamingResponse, scored_lines
-from service.config import Settings
-from service.divergences import schemas
+from service.core.errors import InvalidInput
+from service.divergences import answers, schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
+from service.divergences.codecs.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow
+from service.divergences.codecs.bodies import ArrayBodyRoute
+from service.divergences.deps import LimitsDep, require_api_key_for_divergences
 from service.divergences.inputs import Limits
+from service.divergences.metrics import rows_scored
 from service.divergences.scoring import (
     Backend,
     Scores,
@@ -31,16 +27,9 @@ from service.divergences.scoring import (
     score_gaussians,
     unit_name,
 )
-from service.divergences.streaming import ArrayRow, parse_row, score_rows
-from service.errors import (
-    InvalidInput,
-    MessageErrorBody,
-    UnsupportedMediaType,
-    ValidationErrorBody,
-)
 
 router = APIRouter(
-    route_class=ModelBodyRoute,
+    route_class=ArrayBodyRoute,
     tags=["divergences"],
     dependencies=[Depends(require_api_key_for_divergences)],
 )
@@ -78,7 +67,8 @@ DivergenceName = Annotated[
 ]
 
 
-def _divergence(name: str) -> Divergence:
+def member(name: str) -> Divergence:
+    """The member of the family named in the path; 422 naming it when there is none."""
     try:
         return DIVERGENCES[name]
     except KeyError:
@@ -103,46 +93,7 @@ ARROW_IN_AND_OUT: dict[str, Any] = {
 }
 
 
-def _arrow_answer(column: str, scores: Scores) -> Response:
-    return Response(write_arrow(column, scores.values, scores.infinite_at), media_type=ARROW_STREAM)
-
-
-def _or_none(value: float) -> float | None:
-    return value if np.isfinite(value) else None
-
-
-def _one(scores: Scores) -> tuple[float | None, bool, int | None]:
-    """(value or null, finite, first index to blame or null) for a single pair."""
-    value = float(scores.values)
-    at = int(scores.infinite_at)
-    finite = math.isfinite(value)
-    return value if finite else None, finite, at if at >= 0 else None
-
-
-def _rows(scores: Scores) -> tuple[list[float | None], list[bool], list[int | None]]:
-    """The same, row by row, for a batch."""
-    finite = np.isfinite(scores.values)
-    values: list[float | None] = scores.values.tolist()
-    indices: list[int | None] = [None] * len(values)
-    if not finite.all():
-        values = [v if ok else None for v, ok in zip(values, finite.tolist(), strict=True)]
-        indices = [i if i >= 0 else None for i in scores.infinite_at.tolist()]
-    return values, finite.tolist(), indices
-
-
-def _summary(scores: Scores) -> schemas.BatchSummary:
-    values = scores.values
-    infinite_rows = int(values.size - np.isfinite(values).sum())
-    return schemas.BatchSummary(
-        rows=int(values.size),
-        infinite_rows=infinite_rows,
-        mean=None if infinite_rows else float(values.mean()),
-        min=_or_none(float(values.min())),
-        max=None if infinite_rows else float(values.max()),
-    )
-
-
-def _checked_alpha(divergence: Divergence, alpha: float | None) -> float | None:
+def checked_alpha(divergence: Divergence, alpha: float | None) -> float | None:
     """The member's parameter, checked by its declaration; None for members without one."""
     for parameter in divergence.parameters:
         problem = parameter.problem(alpha, divergence.name)
@@ -173,7 +124,7 @@ def _score(
         epsilon=body.epsilon,
         normalize=body.normalize,
         base=body.base,
-        alpha=_checked_alpha(divergence, alpha),
+        alpha=checked_alpha(divergence, alpha),
         backend=backend,
     )
     rows_scored(divergence.name, backend).inc(scores.values.size)
@@ -219,7 +170,7 @@ def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
                 unit=unit_name(kl_, body.base),
             )
     scores = _score(DIVERGENCES["kl"], body, limits)
-    value, finite, at = _one(scores)
+    value, finite, at = answers.one(scores)
     return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)
 
 
@@ -239,10 +190,10 @@ def kl_batch(
     """
     scores = _score(DIVERGENCES["kl"], body, limits, "tensorflow")
     if wants_arrow(accept):
-        return _arrow_answer("kl", scores)
-    values, finite, at = _rows(scores)
+        return answers.arrow("kl", scores)
+    values, finite, at = answers.rows(scores)
     return schemas.KLBatchResponse(
-        kl=values, finite=finite, infinite_at=at, unit=scores.unit, summary=_summary(scores)
+        kl=values, finite=finite, infinite_at=at, unit=scores.unit, summary=answers.summary(scores)
     )
 
 
@@ -276,9 +227,9 @@ def divergence(
     name: DivergenceName, body: schemas.DivergenceRequest, limits: LimitsDep
 ) -> schemas.DivergenceResponse:
     """One divergence of the family for one pair, computed in numpy, float64."""
-    d = _divergence(name)
+    d = member(name)
     scores = _score(d, body, limits)
-    value, finite, at = _one(scores)
+    value, finite, at = answers.one(scores)
     return schemas.DivergenceResponse(
         divergence=d.name, value=value, finite=finite, infinite_at=at, unit=scores.unit
     )
@@ -300,18 +251,18 @@ def divergence_batch(
 
     Arrow IPC stream bodies and answers as for /kl/batch.
     """
-    d = _divergence(name)
+    d = member(name)
     scores = _score(d, body, limits, "tensorflow")
     if wants_arrow(accept):
-        return _arrow_answer("value", scores)
-    values, finite, at = _rows(scores)
+        return answers.arrow("value", scores)
+    values, finite, at = answers.rows(scores)
     return schemas.DivergenceBatchResponse(
         divergence=d.name,
         value=values,
         finite=finite,
         infinite_at=at,
         unit=scores.unit,
-        summary=_summary(scores),
+        summary=answers.summary(scores),
     )
 
 
@@ -322,7 +273,7 @@ def divergence_batch(
 def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.GaussianKLResponse:
     """Closed-form KL between diagonal Gaussians; against the standard normal by default."""
     scores = _score_gaussians(body, limits)
-    value, finite, _ = _one(scores)
+    value, finite, _ = answers.one(scores)
     return schemas.GaussianKLResponse(kl=value, finite=finite, unit=scores.unit)
 
 
@@ -337,69 +288,7 @@ def kl_gaussian_batch(
 ) -> schemas.GaussianKLBatchResponse:
     """Closed-form KL between diagonal Gaussians, row by row."""
     scores = _score_gaussians(body, limits)
-    values, finite, _ = _rows(scores)
+    values, finite, _ = answers.rows(scores)
     return schemas.GaussianKLBatchResponse(
-        kl=values, finite=finite, unit=scores.unit, summary=_summary(scores)
+        kl=values, finite=finite, unit=scores.unit, summary=answers.summary(scores)
     )
-
-
-STREAM_DOC: dict[str, Any] = {
-    "openapi_extra": {
-        "requestBody": {"required": True, "content": {NDJSON: schemas.STREAM_ROW_DOC}}
-    },
-    "response_class": DuplexStreamingResponse,
-    "responses": {
-        200: {
-            "content": {NDJSON: {"schema": {"type": "string"}}},
-            "description": "One JSON object per input row, in order, as they are scored; "
-            'a row that breaks the contract ends the stream with {"error": {...}}.',
-        },
-        415: {"model": MessageErrorBody, "description": "Body is not NDJSON"},
-        422: {"model": ValidationErrorBody, "description": "Invalid query options"},
-    },
-}
-
-
-async def _stream(request: Request, divergence: Divergence, key: str) -> StreamingResponse:
-    content_type = request.headers.get("content-type")
-    if media_type(content_type) not in (NDJSON, "application/jsonl"):
-        raise UnsupportedMediaType(content_type, [NDJSON])
-    options = options_from_query(schemas.DivergenceOptions, dict(request.query_params))
-    alpha = _checked_alpha(divergence, options.alpha)
-    settings: Settings = request.app.state.settings
-    limits: Limits = request.app.state.limits
-
-    async def score_chunk(rows: list[ArrayRow]) -> list[dict[str, Any]]:
-        answers = await run_in_threadpool(score_rows, divergence, rows, options, limits, alpha, key)
-        rows_scored(divergence.name, "tensorflow").inc(len(rows))
-        return answers
-
-    lines = scored_lines(
-        request.stream(),
-        functools.partial(parse_row, max_vector_length=limits.max_vector_length),
-        score_chunk,
-        chunk_rows=settings.stream_chunk_rows,
-        chunk_bytes=settings.stream_chunk_bytes,
-        max_line_bytes=settings.max_body_bytes,
-    )
-    return DuplexStreamingResponse(lines, media_type=NDJSON)
-
-
-@router.post("/kl/stream", summary="KL divergence of a stream of rows (NDJSON)", **STREAM_DOC)
-async def kl_stream(request: Request) -> StreamingResponse:
-    """KL for each NDJSON line {"p", "q"}, answered line by line as chunks are scored.
-
-    Options as query parameters (base, mode, epsilon, normalize); memory is bounded by a
-    chunk of rows, so a stream may be far larger than one request body.
-    """
-    return await _stream(request, DIVERGENCES["kl"], "kl")
-
-
-@router.post(
-    "/divergences/{name}/stream",
-    summary="One divergence of a stream of rows (NDJSON)",
-    **STREAM_DOC,
-)
-async def divergence_stream(name: DivergenceName, request: Request) -> StreamingResponse:
-    """One divergence for each NDJSON line, answered line by line (see /kl/stream)."""
-    return await _stream(request, _divergence(name), "value")

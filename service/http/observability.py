@@ -4,7 +4,7 @@ One pure-ASGI middleware does the per-request work (cheap enough for the /kl hot
 it takes the client's ``X-Request-ID`` or makes one, returns it in the response header,
 makes it visible to every log line written while the request runs, counts and times the
 request by route template and status, and queues one JSON access-log line
-(:mod:`service.api.access_log` writes them in batches).
+(:mod:`service.http.access_log` writes them in batches).
 """
 
 import functools
@@ -19,9 +19,9 @@ import orjson
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.access_log import ACCESS_LOG
-from service.api.asgi import header
-from service.errors import INTERNAL_ERROR, error_body
+from service.http.access_log import ACCESS_LOG
+from service.web.asgi import header
+from service.web.responses import INTERNAL_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def log_config(level: str) -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {
             "uvicorn": {"handlers": [], "level": level.upper(), "propagate": True},
-            # The middleware keeps the access log (service.api.access_log), with the
+            # The middleware keeps the access log (service.http.access_log), with the
             # request id and the route.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
@@ -109,8 +109,9 @@ class RequestObserver:
     """Pure ASGI middleware: request id, metrics and the access log of each request.
 
     An exception no handler took is logged here, with the request's id, and answered 500
-    in the route's error shape (with the id too); where the answer had begun, it is cut
-    short (the server closes the connection of an unfinished answer)."""
+    (with the id too) in the service's error shape; a sub-application (the Open Inference
+    Protocol's) has answered it in its own shape already. Where the answer had begun, it is
+    cut short (the server closes the connection of an unfinished answer)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -139,7 +140,7 @@ class RequestObserver:
         except Exception:
             log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
             if not started_answer:
-                await _send_internal_error(send_with_id, scope["path"])
+                await _send_internal_error(send_with_id)
         finally:
             seconds = time.perf_counter() - started
             route, method = _route(scope), scope["method"]
@@ -153,8 +154,8 @@ class RequestObserver:
             )
 
 
-async def _send_internal_error(send: Send, path: str) -> None:
-    body = orjson.dumps(error_body(path, INTERNAL_ERROR))
+async def _send_internal_error(send: Send) -> None:
+    body = orjson.dumps({"detail": INTERNAL_ERROR})
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": 500, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -24,16 +24,19 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.types import Receive, Scope
 
-from service.api.arrow import ARROW_STREAM, read_arrow
-from service.api.asgi import media_type
-from service.api.http_protocol import READ_BODY_INTO
-from service.api.json_arrays import read_arrays
-from service.errors import BODY_ERROR_RESPONSES, UnsupportedMediaType
+from service.core.errors import UnsupportedMediaType
+from service.web.asgi import READ_BODY_INTO, media_type
+from service.web.responses import BODY_ERROR_RESPONSES
 
 # Bodies larger than this are parsed off the event loop, and read into numpy's memory.
 _THREAD_THRESHOLD_BYTES = 1 << 20
 
 Body = bytes | bytearray | memoryview
+# A reader of a body in another media type into the route's model, given the query's
+# parameters (run in a worker thread), and a faster reader of a JSON body into the model's
+# values (None where it cannot read this body: pydantic's parser then does).
+BodyReader = Callable[[type[BaseModel], Body, dict[str, str]], BaseModel]
+JSONReader = Callable[[type[BaseModel], Body], Any | None]
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -47,9 +50,10 @@ def _is_json(content_type: str | None) -> bool:
     )
 
 
-def _parse(model: type[BaseModel], body: Body, arrays: bool = False) -> Any:
-    if arrays and (read := read_arrays(model, body)) is not None:
-        return read
+def _parse(model: type[BaseModel], body: Body, fast: tuple[JSONReader, ...] = ()) -> Any:
+    for reader in fast:
+        if (read := reader(model, body)) is not None:
+            return read
     if isinstance(body, memoryview):
         body = body.tobytes()  # pydantic's parser takes bytes, not buffers
     try:
@@ -119,7 +123,7 @@ class _ModelJSONRequest(Request):
     read and parsed already (an Arrow stream, read into the route's model)."""
 
     model: type[BaseModel]
-    arrays: bool  # read the body's lists straight into numpy arrays where it can
+    fast: tuple[JSONReader, ...]  # tried before pydantic's parser (a tuple: not a method)
     _service_body: Body | None = None
     _service_json: Any = _UNREAD
 
@@ -138,9 +142,9 @@ class _ModelJSONRequest(Request):
         if self._service_json is _UNREAD:
             body = await self.body()
             if len(body) > _THREAD_THRESHOLD_BYTES:
-                self._service_json = await to_thread.run_sync(_parse, self.model, body, self.arrays)
+                self._service_json = await to_thread.run_sync(_parse, self.model, body, self.fast)
             else:
-                self._service_json = _parse(self.model, body, self.arrays)
+                self._service_json = _parse(self.model, body, self.fast)
         return self._service_json
 
 
@@ -167,26 +171,12 @@ def options_from_query(model: type[Model], query: dict[str, str], **placeholders
         ) from None
 
 
-def _from_arrow(model: type[BaseModel], body: Body, query: dict[str, str]) -> BaseModel:
-    """The route's body model from an Arrow stream (p, q) and the query's options."""
-    p, q = read_arrow(body)
-    checked = options_from_query(model, query, p=[[1.0]], q=[1.0])
-    return checked.model_copy(update={"p": p, "q": q})
-
-
-def _accepts_arrow(route: APIRoute) -> bool:
-    content = (route.openapi_extra or {}).get("requestBody", {}).get("content", {})
-    return ARROW_STREAM in content
-
-
 class ModelBodyRoute(APIRoute):
     """An APIRoute whose single pydantic body is parsed by pydantic from the raw bytes.
 
     Routes with a body also document the answers every body can get: 413, 415 and 422.
-    A route that lists ``application/vnd.apache.arrow.stream`` among its request body's
-    content types in ``openapi_extra`` also takes Arrow bodies (:mod:`service.api.arrow`),
-    read into the same model with numpy arrays in place of the lists; its JSON bodies are
-    read into numpy arrays too, where :mod:`service.api.json_arrays` can.
+    Subclasses add media types (:meth:`readers`) and a faster JSON reader
+    (:meth:`json_reader`) for the routes that want them.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -194,34 +184,43 @@ class ModelBodyRoute(APIRoute):
         if self.body_field is not None:
             self.responses = {**BODY_ERROR_RESPONSES, **self.responses}
 
+    def readers(self) -> dict[str, BodyReader]:
+        """The media types other than JSON this route reads into its model: none."""
+        return {}
+
+    def json_reader(self) -> JSONReader | None:
+        """A reader tried before pydantic's parser on this route's JSON bodies: none."""
+        return None
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         body = self.body_field
         model = body.field_info.annotation if body is not None else None
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return handler
-        arrow = _accepts_arrow(self)
+        fast = self.json_reader()
         json_request: type[_ModelJSONRequest] = type(
-            f"{model.__name__}JSONRequest", (_ModelJSONRequest,), {"model": model, "arrays": arrow}
+            f"{model.__name__}JSONRequest",
+            (_ModelJSONRequest,),
+            {"model": model, "fast": (fast,) if fast else ()},
         )
-        accepted = ["application/json", *([ARROW_STREAM] if arrow else [])]
+        readers = self.readers()
+        accepted = ["application/json", *readers]
 
         async def route_handler(request: Request) -> Response:
             content_type = request.headers.get("content-type")
             if _is_json(content_type):
                 return await handler(json_request(request.scope, request.receive))
-            if ARROW_STREAM in accepted and media_type(content_type) == ARROW_STREAM:
-                body = await read_body(request)
-                query = dict(request.query_params)
-                parsed = await to_thread.run_sync(_from_arrow, model, body, query)
-                # FastAPI reads a body it takes for JSON through request.json(): this
-                # request answers that call with the model already built from the stream.
-                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
-                scope = {
-                    **request.scope,
-                    "headers": [*headers, (b"content-type", b"application/json")],
-                }
-                return await handler(json_request.given(scope, request.receive, body, parsed))
-            raise UnsupportedMediaType(content_type, accepted)
+            reader = readers.get(media_type(content_type))
+            if reader is None:
+                raise UnsupportedMediaType(content_type, accepted)
+            body = await read_body(request)
+            query = dict(request.query_params)
+            parsed = await to_thread.run_sync(reader, model, body, query)
+            # FastAPI reads a body it takes for JSON through request.json(): this request
+            # answers that call with the model already read from the body.
+            headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+            scope = {**request.scope, "headers": [*headers, (b"content-type", b"application/json")]}
+            return await handler(json_request.given(scope, request.receive, body, parsed))
 
         return route_handler

@@ -1,1 +1,0 @@
-"""HTTP plumbing shared by the domain routers: dependencies, body parsing, health."""
