@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 
 from service import __version__
 from service.core.config import Settings, get_settings
+from service.distributions import routes as distributions
 from service.divergences import routes as divergences
 from service.divergences import stream_routes as divergence_streams
 from service.divergences.deps import limits_from
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limits = limits_from(settings)
     install_error_handlers(app)
-    for router in (health, metrics, divergences, divergence_streams, jobs):
+    for router in (health, metrics, divergences, divergence_streams, distributions, jobs):
         app.include_router(router.router)
     # The Open Inference Protocol: an application of its own, with its own error shape.
     v2_protocol = v2_app.create_app(settings, app.state.limits)

@@ -31,3 +31,10 @@ async def require_api_key(
 ) -> None:
     """A valid API key, when ``DIVERGENCE_API_KEYS`` is set (documented as both schemes)."""
     check_api_key(request, settings)
+
+
+async def require_api_key_for_divergences(request: Request, settings: SettingsDep) -> None:
+    """A valid API key on the endpoints that compute (divergences, distributions, V2),
+    when the settings ask for one there (``DIVERGENCE_REQUIRE_KEY_FOR_DIVERGENCES``)."""
+    if settings.require_key_for_divergences:
+        check_api_key(request, settings)
