@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
 
+from service.distributions.examples import EXAMPLES
 from service.distributions.families import FAMILIES, Family
 from service.distributions.parsing import MIXTURE
 
@@ -56,7 +57,7 @@ _MIXTURE_SCHEMA: dict[str, Any] = {
         },
         "components": {
             "type": "array",
-            "items": {"type": "object"},
+            "items": {"description": "A family and its parameters (an object, as p or q)."},
             "description": "One distribution per weight, of one kind and event shape "
             "(any family above; not a mixture).",
         },
@@ -120,7 +121,12 @@ class MonteCarloOptions(BaseModel):
 class DistributionKLRequest(BaseModel):
     """Two distributions p and q (families and parameters as torch.distributions)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # One example per family and per feature (the same as the route's named examples).
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [example["value"] for example in EXAMPLES.values()]},
+    )
 
     p: DistributionSpec
     q: DistributionSpec
