@@ -8,6 +8,7 @@ first on ``sys.path``). Tables print as plain text, or as Markdown with ``--mark
 import argparse
 import http.client
 import importlib.metadata
+import json
 import os
 import platform
 import socket
@@ -22,6 +23,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
+import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
@@ -233,3 +236,41 @@ def markdown_table(headers: Sequence[object], rows: Sequence[Sequence[object]]) 
 
     rule = "|" + "|".join([":---", *(["---:"] * (len(headers) - 1))]) + "|"
     return "\n".join(["", line(headers), rule, *(line(row) for row in rows), ""])
+
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+V2_HEADER_LENGTH = "Inference-Header-Content-Length"
+
+
+def arrow_body(p: np.ndarray, q: np.ndarray) -> bytes:
+    """An Arrow IPC stream of columns p and q (fixed-size lists of float64), one row each."""
+
+    def rows(m: np.ndarray) -> pa.Array:
+        return pa.FixedSizeListArray.from_arrays(pa.array(m.ravel()), m.shape[1])
+
+    data = pa.table({"p": rows(p), "q": rows(q)})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, data.schema) as writer:
+        writer.write_table(data)
+    return sink.getvalue().to_pybytes()
+
+
+def v2_body(
+    p: np.ndarray, q: np.ndarray, parameters: dict[str, str] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """An Open Inference Protocol request with binary tensors P and Q, a binary KL output
+    and the request ``parameters``; and its headers."""
+
+    def tensor(name: str, m: np.ndarray) -> dict[str, object]:
+        size = {"binary_data_size": m.nbytes}
+        return {"name": name, "shape": list(m.shape), "datatype": "FP64", "parameters": size}
+
+    request: dict[str, object] = {
+        "inputs": [tensor("P", p), tensor("Q", q)],
+        "outputs": [{"name": "KL", "parameters": {"binary_data": True}}],
+    }
+    if parameters:
+        request["parameters"] = parameters
+    header = json.dumps(request).encode()
+    headers = {"content-type": "application/octet-stream", V2_HEADER_LENGTH: str(len(header))}
+    return header + p.astype("<f8").tobytes() + q.astype("<f8").tobytes(), headers

@@ -18,7 +18,6 @@ payload above the idle server's.
 """
 
 import argparse
-import json
 import socket
 import statistics
 import sys
@@ -32,6 +31,8 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
+    ARROW_STREAM,
+    arrow_body,
     bare_argv,
     machine_note,
     markdown_option,
@@ -41,6 +42,7 @@ from _harness import (
     service_argv,
     table,
     timings,
+    v2_body,
     wait_for_tensorflow,
 )
 
@@ -49,43 +51,12 @@ from service.divergences.catalog import DIVERGENCES
 from service.divergences.inputs import Limits
 from service.divergences.scoring import score
 
-ARROW = "application/vnd.apache.arrow.stream"
-HEADER = "Inference-Header-Content-Length"
-
 
 def status(pid: int, key: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(key)
-
-
-def arrow_body(p: np.ndarray, q: np.ndarray) -> bytes:
-    def rows(m: np.ndarray) -> pa.Array:
-        return pa.FixedSizeListArray.from_arrays(pa.array(m.ravel()), m.shape[1])
-
-    data = pa.table({"p": rows(p), "q": rows(q)})
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, data.schema) as writer:
-        writer.write_table(data)
-    return sink.getvalue().to_pybytes()
-
-
-def v2_body(p: np.ndarray, q: np.ndarray) -> tuple[bytes, dict[str, str]]:
-    """An Open Inference Protocol request with binary tensors P and Q and a binary KL."""
-
-    def tensor(name: str, m: np.ndarray) -> dict[str, object]:
-        size = {"binary_data_size": m.nbytes}
-        return {"name": name, "shape": list(m.shape), "datatype": "FP64", "parameters": size}
-
-    header = json.dumps(
-        {
-            "inputs": [tensor("P", p), tensor("Q", q)],
-            "outputs": [{"name": "KL", "parameters": {"binary_data": True}}],
-        }
-    ).encode()
-    headers = {"content-type": "application/octet-stream", HEADER: str(len(header))}
-    return header + p.astype("<f8").tobytes() + q.astype("<f8").tobytes(), headers
 
 
 def raw_loopback(body: bytes, repeats: int) -> list[float]:
@@ -153,9 +124,9 @@ def main() -> None:
     payload_mb = (p.nbytes + q.nbytes) / 2**20
     body = arrow_body(p, q)
     bodies = {
-        ARROW_TARGET: ("/kl/batch", body, {"content-type": ARROW, "accept": ARROW}),
+        ARROW_TARGET: ("/kl/batch", body, {"content-type": ARROW_STREAM, "accept": ARROW_STREAM}),
         V2_TARGET: ("/v2/models/kl/infer", *v2_body(p, q)),
-        FLOOR: ("/read-body", body, {"content-type": ARROW}),
+        FLOOR: ("/read-body", body, {"content-type": ARROW_STREAM}),
     }
     in_process = []
     for _ in range(args.repeats):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from service.divergences import formulas
+from service.divergences import formulas, log_space
 
 
 class Infinite(StrEnum):
@@ -61,6 +61,10 @@ class Divergence:
     ``numpy`` computes the member in nats over the last axis (``formulas``); the
     TensorFlow kernel is ``tf.kernels``' attribute of the member's name. ``keras``, where
     Keras has the member as a loss, computes keras mode exactly as Keras does.
+    ``log_numpy`` computes the member from log-weights (``log_space``: logits and
+    log-probabilities, in log space), with ``tf.log_kernels``' attribute of the same name
+    for batches; a member without one would take the probabilities its log-weights
+    exponentiate to (every member has one).
     """
 
     name: str
@@ -75,6 +79,7 @@ class Divergence:
     parameters: tuple[Parameter, ...] = ()
     infinite_text: str = ""
     keras: Callable[..., Any] | None = None
+    log_numpy: Callable[..., Any] | None = None
 
     @property
     def uses_base(self) -> bool:
@@ -128,6 +133,7 @@ DIVERGENCES: dict[str, Divergence] = {
             False,
             Infinite.P_WITHOUT_Q,
             formulas.kl,
+            log_numpy=log_space.kl,
             keras=formulas.keras_kl,
         ),
         Divergence(
@@ -138,6 +144,7 @@ DIVERGENCES: dict[str, Divergence] = {
             False,
             Infinite.Q_WITHOUT_P,
             formulas.reverse_kl,
+            log_numpy=log_space.reverse_kl,
         ),
         Divergence(
             "jeffreys",
@@ -147,6 +154,7 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.EITHER,
             formulas.jeffreys,
+            log_numpy=log_space.jeffreys,
         ),
         Divergence(
             "js",
@@ -156,6 +164,7 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.NEVER,
             formulas.js,
+            log_numpy=log_space.js,
         ),
         Divergence(
             "js_distance",
@@ -165,6 +174,7 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.NEVER,
             formulas.js_distance,
+            log_numpy=log_space.js_distance,
             base_power=0.5,
         ),
         Divergence(
@@ -175,6 +185,7 @@ DIVERGENCES: dict[str, Divergence] = {
             False,
             Infinite.P_WITHOUT_Q,
             formulas.cross_entropy,
+            log_numpy=log_space.cross_entropy,
         ),
         Divergence(
             "entropy",
@@ -184,6 +195,7 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.NEVER,
             formulas.entropy,
+            log_numpy=log_space.entropy,
             needs_q=False,
         ),
         Divergence(
@@ -194,6 +206,7 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.NEVER,
             formulas.hellinger,
+            log_numpy=log_space.hellinger,
             base_power=0,
         ),
         Divergence(
@@ -204,6 +217,7 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.NEVER,
             formulas.total_variation,
+            log_numpy=log_space.total_variation,
             base_power=0,
         ),
         Divergence(
@@ -214,6 +228,7 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.DISJOINT,
             formulas.bhattacharyya,
+            log_numpy=log_space.bhattacharyya,
         ),
         Divergence(
             "renyi",
@@ -223,6 +238,7 @@ DIVERGENCES: dict[str, Divergence] = {
             False,
             _renyi_infinite,
             formulas.renyi,
+            log_numpy=log_space.renyi,
             parameters=(Parameter("alpha", "the order of the Renyi divergence, at least 0", 0.0),),
             infinite_text="alpha >= 1: p_i > 0 where q_i = 0; alpha < 1: p and q have "
             "disjoint supports",
@@ -235,6 +251,7 @@ DIVERGENCES: dict[str, Divergence] = {
             False,
             Infinite.P_WITHOUT_Q,
             formulas.chi_square,
+            log_numpy=log_space.chi_square,
             base_power=0,
         ),
         Divergence(
@@ -247,6 +264,7 @@ DIVERGENCES: dict[str, Divergence] = {
             False,
             _amari_infinite,
             formulas.alpha,
+            log_numpy=log_space.alpha,
             base_power=0,
             parameters=(Parameter("alpha", "the order of the Amari alpha-divergence, any real"),),
             infinite_text="alpha >= 1: p_i > 0 where q_i = 0; alpha <= 0: q_i > 0 where "
@@ -260,22 +278,28 @@ DIVERGENCES: dict[str, Divergence] = {
             True,
             Infinite.NEVER,
             formulas.triangular,
+            log_numpy=log_space.triangular,
             base_power=0,
         ),
     )
 }
 
 
-def _backend(name: str) -> ModuleType:
-    if name == "numpy":
-        return formulas
+def _tensorflow(log_weights: bool) -> ModuleType:
     # Imported on first use (or at start-up by the warm-up), never by the single-pair path.
-    return importlib.import_module("service.divergences.tf.kernels")
+    kernels = "log_kernels" if log_weights else "kernels"
+    return importlib.import_module(f"service.divergences.tf.{kernels}")
 
 
-def formula(divergence: Divergence, backend: str = "numpy") -> Callable[..., Any]:
-    """The function computing ``divergence`` in nats on ``backend`` ("numpy" or "tensorflow")."""
+def formula(
+    divergence: Divergence, backend: str = "numpy", log_weights: bool = False
+) -> Callable[..., Any]:
+    """The function computing ``divergence`` in nats on ``backend`` ("numpy" or
+    "tensorflow"), from probabilities or, with ``log_weights``, from log-weights."""
     if backend == "numpy":
-        return divergence.numpy
-    function: Callable[..., Any] = getattr(_backend(backend), divergence.name)
+        kernel = divergence.log_numpy if log_weights else divergence.numpy
+        if kernel is None:
+            raise ValueError(f"{divergence.name} has no log-space kernel")
+        return kernel
+    function: Callable[..., Any] = getattr(_tensorflow(log_weights), divergence.name)
     return function

@@ -126,6 +126,9 @@ def _score(
         base=body.base,
         alpha=checked_alpha(divergence, alpha),
         backend=backend,
+        p_format=body.p_format,
+        q_format=body.q_format,
+        temperature=body.temperature,
     )
     rows_scored(divergence.name, backend).inc(scores.values.size)
     return scores
@@ -157,8 +160,10 @@ def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
     """The answer of ``POST /kl`` (the route's and the fast lane's); raises on bad input.
 
     With the fast paths off, every pair takes :func:`score`'s full checks, none the plain
-    pair's shortcut (:func:`plain_kl`): the same values, the slower way."""
-    if body.mode == "exact" and fast_paths():
+    pair's shortcut (:func:`plain_kl`): the same values, the slower way. So do pairs given
+    as log-probabilities or logits (the shortcut takes probabilities only)."""
+    plain = body.p_format == body.q_format == "probabilities" and body.temperature is None
+    if plain and body.mode == "exact" and fast_paths():
         value = plain_kl(body.p, body.q, limits=limits, normalize=body.normalize)
         if value is not None:
             rows_scored("kl", "numpy").inc()

@@ -10,9 +10,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
+from service.divergences.inputs import Format
 from service.divergences.scoring import Mode
 
-Number = Annotated[float, Field(strict=True, json_schema_extra={"minimum": 0})]
+# null is JSON's way of writing -inf in a vector of log_probabilities or logits (an exact
+# zero probability, e.g. a masked logit); in a vector of probabilities it is refused.
+Number = Annotated[float | None, Field(strict=True)]
 Vector = Annotated[list[Number], Field(min_length=1)]
 Matrix = Annotated[list[Vector], Field(min_length=1)]
 
@@ -67,7 +70,21 @@ class Options(BaseModel):
         False,
         strict=True,
         description="Scale each vector (non-negative weights or counts) to sum 1. Without "
-        "it each vector must sum to 1 within the service's tolerance (1e-6 by default).",
+        "it each vector must sum to 1 within the service's tolerance (1e-6 by default); "
+        "log_probabilities must then log-sum-exp to 0 within it, and are normalised either way.",
+    )
+    p_format: Format = Field(
+        "probabilities",
+        description='How p is given: "probabilities", "log_probabilities" (natural logs; null '
+        'for a zero probability) or "logits" (normalised by log-softmax; null for -inf).',
+    )
+    q_format: Format = Field("probabilities", description="How q is given (see p_format).")
+    temperature: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Divides the logits before the softmax (softmax(z / temperature), as in "
+        "distillation); only for a side given as logits.",
     )
 
 
@@ -88,7 +105,7 @@ class KLBatchRequest(Options):
     )
 
     p: Matrix
-    q: Matrix | Vector
+    q: Vector | Matrix
 
 
 class Alpha(BaseModel):
@@ -123,7 +140,7 @@ class DivergenceBatchRequest(DivergenceOptions):
     model_config = ConfigDict(json_schema_extra={"examples": [{"p": [_P, _Q], "q": _Q}]})
 
     p: Matrix
-    q: Matrix | Vector | None = None
+    q: Vector | Matrix | None = None
 
 
 class Result(BaseModel):
@@ -251,8 +268,8 @@ STREAM_ROW_DOC: dict[str, Any] = {
         "type": "object",
         "description": 'One JSON object per line: {"p": [...], "q": [...]}.',
         "properties": {
-            "p": {"type": "array", "items": {"type": "number", "minimum": 0}},
-            "q": {"type": "array", "items": {"type": "number", "minimum": 0}},
+            "p": {"type": "array", "items": {"type": ["number", "null"]}},
+            "q": {"type": "array", "items": {"type": ["number", "null"]}},
         },
         "required": ["p"],
     },

@@ -3,6 +3,7 @@
 Keyword-only functions over arrays and plain options; the routes shape their answers.
 """
 
+import functools
 import math
 import threading
 from collections.abc import Sequence
@@ -15,17 +16,23 @@ from service.core.errors import InvalidInput
 from service.divergences.catalog import DIVERGENCES, Divergence, formula
 from service.divergences.gaussian import kl_diagonal_gaussians
 from service.divergences.inputs import (
+    PROBABILITIES,
+    Format,
     Limits,
     check_distributions,
     check_finite,
+    check_formats,
     check_same_length,
+    log_weights,
     to_array,
 )
+from service.divergences.log_space import log_probabilities
 from service.divergences.near_zero import NEAR_ZERO
 
 Mode = Literal["exact", "keras"]
 Backend = Literal["numpy", "tensorflow"]
-Values = Sequence[float] | Sequence[Sequence[float]] | np.ndarray
+# None: JSON's null, -inf in the log formats.
+Values = Sequence[float | None] | Sequence[Sequence[float | None]] | np.ndarray
 InNats = TypeVar("InNats", float, np.ndarray)
 
 
@@ -70,34 +77,96 @@ def score(
     base: float | str = "e",
     alpha: float | None = None,
     backend: Backend = "numpy",
+    p_format: Format = PROBABILITIES,
+    q_format: Format = PROBABILITIES,
+    temperature: float | None = None,
 ) -> Scores:
-    """Check ``p`` and ``q`` (lists or arrays, 1-D or 2-D) and score ``divergence``.
+    """Check ``p`` and ``q`` (lists or arrays, 1-D or 2-D, each in its format) and score
+    ``divergence``.
 
-    In ``keras`` mode both are clipped to ``[epsilon, 1]`` after the checks, as
-    ``keras.losses.kl_divergence`` does, so no value is infinite. ``q`` is ignored by
-    divergences of p alone (entropy).
+    Where either is given as log-probabilities or logits, both are taken as log-weights
+    and the member's log-space kernel scores them (``log_space``): a probability that
+    underflows float64 stays positive. In ``keras`` mode both are clipped to
+    ``[epsilon, 1]`` after the checks (log formats first exponentiated: Keras' numbers for
+    the softmax of the logits), as ``keras.losses.kl_divergence`` does, so no value is
+    infinite. ``q`` is ignored by divergences of p alone (entropy).
     """
-    p_arr = check_distributions(to_array(p, "p", limits), "p", normalize=normalize, limits=limits)
+    check_formats(p_format, q_format if divergence.needs_q else None, temperature)
+    if not divergence.needs_q:
+        q_format = p_format
+    # Logits on both sides: the kernel divides their difference by the temperature, not
+    # each logit, which keeps the digits of nearly equal ones.
+    shared = temperature if p_format == q_format == "logits" else None
+    checked = functools.partial(
+        _checked, normalize=normalize, limits=limits, temperature=temperature
+    )
+    p_arr = checked(p, "p", p_format)
     if divergence.needs_q:
         if q is None:
             raise InvalidInput(("body", "q"), f"q is required for {divergence.name}", "missing")
-        q_arr = check_distributions(
-            to_array(q, "q", limits), "q", normalize=normalize, limits=limits
-        )
+        q_arr = checked(q, "q", q_format)
         check_same_length(p_arr, q_arr)
     else:
         q_arr = p_arr
-    args = (alpha,) if divergence.parameters else ()
+    args: tuple[float | None, ...] = (alpha,) if divergence.parameters else ()
+    logs = p_format != PROBABILITIES or q_format != PROBABILITIES
+    if logs and (mode == "keras" or divergence.log_numpy is None):
+        # Keras' numbers (or a member without a log kernel): on the probabilities.
+        p_arr = p_arr if p_format == PROBABILITIES else _exp(p_arr, p_format, temperature)
+        q_arr = q_arr if q_format == PROBABILITIES else _exp(q_arr, q_format, temperature)
+        logs = False
+    elif logs:
+        p_arr = _log(p_arr) if p_format == PROBABILITIES else p_arr
+        q_arr = _log(q_arr) if q_format == PROBABILITIES else q_arr
+        if not shared:  # a temperature for one side of logits: divided here
+            p_arr = _divided(p_arr, temperature) if p_format == "logits" else p_arr
+            q_arr = _divided(q_arr, temperature) if q_format == "logits" else q_arr
+        args = (*args, shared or 1.0)
     if mode == "keras":
         p_arr, q_arr = np.clip(p_arr, epsilon, 1), np.clip(q_arr, epsilon, 1)
     if mode == "keras" and divergence.keras is not None:  # Keras' own numbers, on either path
         nats = np.asarray(divergence.keras(p_arr, q_arr), dtype=np.float64)
     else:
-        nats = _compute(divergence, p_arr, q_arr, args, backend)
+        nats = _compute(divergence, p_arr, q_arr, args, backend, logs)
     values = in_base(nats, divergence, base)
-    return Scores(
-        values, _infinite_at(divergence, p_arr, q_arr, values, alpha), unit_name(divergence, base)
+    infinite_at = _infinite_at(divergence, p_arr, q_arr, values, alpha, logs)
+    return Scores(values, infinite_at, unit_name(divergence, base))
+
+
+def _checked(
+    values: Values,
+    field: str,
+    format: Format,
+    *,
+    normalize: bool,
+    limits: Limits,
+    temperature: float | None,
+) -> np.ndarray:
+    """One of p and q checked in its format: probabilities, or log-weights."""
+    if format == PROBABILITIES:
+        array = to_array(values, field, limits)
+        return check_distributions(array, field, normalize=normalize, limits=limits)
+    array = to_array(values, field, limits, format)
+    return log_weights(
+        array, field, format, normalize=normalize, limits=limits, temperature=temperature
     )
+
+
+def _divided(logits: np.ndarray, temperature: float | None) -> np.ndarray:
+    return logits if temperature is None else logits / temperature
+
+
+def _exp(log_weights: np.ndarray, format: Format, temperature: float | None) -> np.ndarray:
+    """The probabilities of ``log_weights`` (logits divided by ``temperature``), normalised."""
+    divided = _divided(log_weights, temperature) if format == "logits" else log_weights
+    with np.errstate(under="ignore"):
+        return np.exp(log_probabilities(divided))
+
+
+def _log(probabilities: np.ndarray) -> np.ndarray:
+    """Log-weights of checked ``probabilities``: ``-inf`` for a zero (a negative one too)."""
+    with np.errstate(divide="ignore"):
+        return np.log(np.abs(probabilities))
 
 
 _fast_paths = True
@@ -129,7 +198,11 @@ _PLAIN_FLOOR = 2 * np.finfo(np.float64).tiny
 
 
 def plain_kl(
-    p: Sequence[float], q: Sequence[float], *, limits: Limits, normalize: bool = False
+    p: Sequence[float | None],
+    q: Sequence[float | None],
+    *,
+    limits: Limits,
+    normalize: bool = False,
 ) -> float | None:
     """KL(p || q) in nats of two vectors that need no detailed checks, or None.
 
@@ -177,9 +250,14 @@ class _BatchKernel(Protocol):
 
 
 def _compute(
-    divergence: Divergence, p: np.ndarray, q: np.ndarray, args: tuple[object, ...], backend: Backend
+    divergence: Divergence,
+    p: np.ndarray,
+    q: np.ndarray,
+    args: tuple[object, ...],
+    backend: Backend,
+    log_weights: bool = False,
 ) -> np.ndarray:
-    fn = formula(divergence, backend)
+    fn = formula(divergence, backend, log_weights)
     if backend == "numpy":
         return np.asarray(fn(p, q, *args), dtype=np.float64)
     # A single q row stays one row: the kernel compares it with every p row. Arrays in,
@@ -192,11 +270,18 @@ def _compute(
 
 
 def _infinite_at(
-    divergence: Divergence, p: np.ndarray, q: np.ndarray, values: np.ndarray, alpha: float | None
+    divergence: Divergence,
+    p: np.ndarray,
+    q: np.ndarray,
+    values: np.ndarray,
+    alpha: float | None,
+    log_weights: bool = False,
 ) -> np.ndarray:
     infinite = np.isinf(values)
     if not infinite.any():
         return np.full(values.shape, -1)
+    if log_weights:  # positive where finite, whether or not the probability underflows
+        p, q = (p > -np.inf).astype(np.float64), (q > -np.inf).astype(np.float64)
     mask = divergence.infinite_mask(p, q, alpha)
     if mask is None:
         return np.full(values.shape, -1)

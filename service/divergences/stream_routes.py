@@ -13,7 +13,7 @@ from service.divergences import schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.codecs.ndjson import NDJSON, DuplexStreamingResponse, scored_lines
 from service.divergences.deps import require_api_key_for_divergences
-from service.divergences.inputs import Limits
+from service.divergences.inputs import Limits, check_formats
 from service.divergences.metrics import rows_scored
 from service.divergences.routes import DivergenceName, checked_alpha, member
 from service.divergences.streaming import ArrayRow, parse_row, score_rows
@@ -46,6 +46,10 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
         raise UnsupportedMediaType(content_type, [NDJSON])
     options = options_from_query(schemas.DivergenceOptions, dict(request.query_params))
     alpha = checked_alpha(divergence, options.alpha)
+    # Refused at once (422), not at the first chunk (an error line).
+    formats = check_formats(
+        options.p_format, options.q_format if divergence.needs_q else None, options.temperature
+    )
     settings: Settings = request.app.state.settings
     limits: Limits = request.app.state.limits
 
@@ -56,7 +60,11 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
 
     lines = scored_lines(
         request.stream(),
-        functools.partial(parse_row, max_vector_length=limits.max_vector_length),
+        functools.partial(
+            parse_row,
+            max_vector_length=limits.max_vector_length,
+            formats=(formats[0], formats[1] or formats[0]),
+        ),
         score_chunk,
         chunk_rows=settings.stream_chunk_rows,
         chunk_bytes=settings.stream_chunk_bytes,
@@ -69,8 +77,9 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
 async def kl_stream(request: Request) -> StreamingResponse:
     """KL for each NDJSON line {"p", "q"}, answered line by line as chunks are scored.
 
-    Options as query parameters (base, mode, epsilon, normalize); memory is bounded by a
-    chunk of rows, so a stream may be far larger than one request body.
+    Options as query parameters (base, mode, epsilon, normalize, p_format, q_format,
+    temperature); memory is bounded by a chunk of rows, so a stream may be far larger than
+    one request body.
     """
     return await _stream(request, DIVERGENCES["kl"], "kl")
 

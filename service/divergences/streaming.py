@@ -9,7 +9,7 @@ import numpy as np
 
 from service.core.errors import InputTooLarge, InvalidInput
 from service.divergences.catalog import Divergence
-from service.divergences.inputs import Limits
+from service.divergences.inputs import PROBABILITIES, Format, Limits, to_array
 from service.divergences.schemas import DivergenceOptions, StreamRow
 from service.divergences.scoring import score
 
@@ -30,8 +30,14 @@ class ArrayRow:
 _VECTOR_START = re.compile(rb'"([pq])"\s*:\s*\[')
 
 
-def parse_row(line: bytes, max_vector_length: int) -> ArrayRow:
-    """One NDJSON line as a row of float64 arrays (8 bytes an element).
+def parse_row(
+    line: bytes,
+    max_vector_length: int,
+    formats: tuple[Format, Format] = (PROBABILITIES, PROBABILITIES),
+) -> ArrayRow:
+    """One NDJSON line as a row of float64 arrays (8 bytes an element), ``null`` read as
+    ``-inf`` in a vector in a log format (``formats``: p's and q's) and refused in one of
+    probabilities (:class:`InvalidInput`, loc ``("body", field, index)``).
 
     A vector over ``max_vector_length`` raises :class:`InputTooLarge` (loc ``("body",
     field)``); a line with more commas than two such vectors can hold is refused before
@@ -43,8 +49,9 @@ def parse_row(line: bytes, max_vector_length: int) -> ArrayRow:
     for field, values in (("p", row.p), ("q", row.q or ())):
         if len(values) > max_vector_length:
             raise _too_long(field, len(values), max_vector_length)
-    p = np.array(row.p, dtype=np.float64)
-    return ArrayRow(p, None if row.q is None else np.array(row.q, dtype=np.float64))
+    limits = Limits(max_vector_length, 1, 0.0)  # lengths checked above
+    p = to_array(row.p, "p", limits, formats[0])
+    return ArrayRow(p, None if row.q is None else to_array(row.q, "q", limits, formats[1]))
 
 
 def _check_lengths_unparsed(line: bytes, max_vector_length: int) -> None:
@@ -110,6 +117,9 @@ def score_rows(
                 base=options.base,
                 alpha=alpha,
                 backend="tensorflow",
+                p_format=options.p_format,
+                q_format=options.q_format,
+                temperature=options.temperature,
             )
         except InvalidInput as error:
             field, *rest = error.loc[1:]

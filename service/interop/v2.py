@@ -17,7 +17,10 @@ compares as the largest value. Nothing is ever NaN.
 Request ``parameters`` (all optional, as for the service's batch routes): ``base`` ("e",
 2, 10 or any positive number other than 1), ``mode`` ("exact" or "keras"), ``epsilon``
 (keras' clipping floor, 0 < epsilon < 1), ``normalize`` (bool: scale weights to sum 1),
-``alpha`` (the order of ``renyi``, required there); ``binary_data_output`` (bool: every
+``alpha`` (the order of ``renyi``, required there), ``p_format`` and ``q_format``
+("probabilities", "log_probabilities" or "logits": how P and Q are given; ``-inf`` in
+binary tensors, ``null`` in JSON data, for a zero probability), ``temperature`` (divides
+logits); ``binary_data_output`` (bool: every
 output binary unless an output says otherwise) and Triton's scheduling parameters
 (``priority``, ``timeout``, ``sequence_*``, ``triton_*``) are accepted and ignored by the
 scoring; anything else is a 400, as is a flag that is not true or false. Per output,

@@ -59,8 +59,14 @@ def parameters_doc(divergence: Divergence) -> dict[str, str]:
     doc |= {
         "mode": '"exact" (default) or "keras" (clip both to [epsilon, 1] first)',
         "epsilon": "keras' clipping floor, 0 < epsilon < 1 (default 1e-7)",
-        "normalize": "bool: scale each row (non-negative weights) to sum 1",
+        "normalize": "bool: scale each row (non-negative weights) to sum 1; normalise "
+        "log-probabilities",
+        "p_format": '"probabilities" (default), "log_probabilities" or "logits": how P is '
+        "given (-inf, or null in JSON data, for a zero probability)",
     }
+    if divergence.needs_q:
+        doc["q_format"] = "how Q is given (see p_format)"
+    doc["temperature"] = "divides the logits before the softmax, > 0 (logits only)"
     for parameter in divergence.parameters:
         doc[parameter.name] = f"{parameter.description} (required)"
     return doc
@@ -155,7 +161,8 @@ def infer(divergence: Divergence, body: Body, declared: str | None, limits: Limi
         raise TensorError(f"unknown inputs {quoted_all(unknown)}; {divergence.name} takes P and Q")
     value_name = output_name(divergence)
     requested = _requested(request, [value_name, "FINITE", "INFINITE_AT"], divergence)
-    arrays = read_inputs(request, binary)  # each [rows, n]
+    formats = {"P": options["p_format"], "Q": options["q_format"]}
+    arrays = read_inputs(request, binary, formats)  # each [rows, n]
     if "P" not in arrays or (divergence.needs_q and "Q" not in arrays):
         raise TensorError(f"{divergence.name} needs inputs P and Q; got {sorted(arrays)}")
     if arrays["P"].shape[0] == 0:

@@ -52,6 +52,9 @@ def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str
         "epsilon": options.epsilon,
         "normalize": options.normalize,
         "alpha": alpha,
+        "p_format": options.p_format,
+        "q_format": options.q_format,
+        "temperature": options.temperature,
     }
 
 

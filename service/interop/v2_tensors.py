@@ -18,6 +18,7 @@ from pydantic import (
     ValidationError,
 )
 
+from service.divergences.inputs import PROBABILITIES, Format
 from service.interop.v2_quoting import quoted, quoted_all, quoted_loc
 
 # The header that says how many leading bytes of a body are its JSON part (binary tensor
@@ -120,8 +121,8 @@ class V2InferenceResponse(BaseModel):
     outputs: list[V2OutputTensor]
 
 
-_FLAT = TypeAdapter(list[StrictFloat])
-_NESTED = TypeAdapter(list[list[StrictFloat]])
+_FLAT = TypeAdapter(list[StrictFloat | None])
+_NESTED = TypeAdapter(list[list[StrictFloat | None]])
 
 
 def parse_request(header: bytes | bytearray) -> V2InferenceRequest:
@@ -140,21 +141,33 @@ def _elements(shape: list[int]) -> int:
     return math.prod(shape)
 
 
-def _json_data(tensor: V2InputTensor, data: list[Any], label: str) -> np.ndarray:
+def _json_data(tensor: V2InputTensor, data: list[Any], label: str, format: Format) -> np.ndarray:
+    """JSON data as a float64 array of the tensor's shape; ``null`` is ``-inf`` (JSON has
+    no -Infinity) in an input given as log-probabilities or logits, refused otherwise."""
     nested = bool(data) and isinstance(data[0], list)
     try:
         values = (_NESTED if nested else _FLAT).validate_python(data)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
-        where = "][".join(str(part) for part in first["loc"])
+        where = "][".join(str(part) for part in first["loc"][: 2 if nested else 1])
         raise TensorError(
             f"{label}: data[{where}] is {quoted(first['input'])}; "
             f"{tensor.datatype} data must be numbers"
         ) from None
     try:
-        array = np.asarray(values, dtype=np.float64)
+        array = np.asarray(values, dtype=np.float64)  # None reads as NaN
     except ValueError:
         raise TensorError(f"{label}: nested data rows differ in length") from None
+    for at in map(tuple, np.argwhere(np.isnan(array))):
+        row: Any = values[at[0]]
+        if (row[at[1]] if nested else row) is None:
+            if format == PROBABILITIES:
+                place = "][".join(map(str, at))
+                raise TensorError(
+                    f"{label}: data[{place}] is null; null stands for -inf in log_probabilities "
+                    "and logits only (parameter p_format or q_format)"
+                )
+            array[at] = -np.inf
     if array.size != _elements(tensor.shape):
         raise TensorError(
             f"{label}: shape {tensor.shape} needs {_elements(tensor.shape)} "
@@ -175,9 +188,12 @@ def _check_shape(tensor: V2InputTensor, label: str) -> None:
         raise TensorError(f"{label}: shape {quoted(tensor.shape)} has a size over {MAX_SIZE}")
 
 
-def read_inputs(request: V2InferenceRequest, binary: memoryview) -> dict[str, np.ndarray]:
+def read_inputs(
+    request: V2InferenceRequest, binary: memoryview, formats: dict[str, Format] | None = None
+) -> dict[str, np.ndarray]:
     """Every input as a float64 array of its shape, [rows, n]; ``binary`` holds the bytes
-    after the JSON header, the binary inputs' data in input order."""
+    after the JSON header, the binary inputs' data in input order. ``formats`` says which
+    inputs are log-probabilities or logits (where JSON's null is -inf)."""
     arrays: dict[str, np.ndarray] = {}
     offset = 0
     for tensor in request.inputs:
@@ -201,7 +217,8 @@ def read_inputs(request: V2InferenceRequest, binary: memoryview) -> dict[str, np
         if size is None:
             if tensor.data is None:
                 raise TensorError(f"{label} has neither data nor {BINARY_SIZE}")
-            arrays[tensor.name] = _json_data(tensor, tensor.data, label)
+            format = (formats or {}).get(tensor.name, PROBABILITIES)
+            arrays[tensor.name] = _json_data(tensor, tensor.data, label, format)
             continue
         if tensor.data is not None:
             raise TensorError(f"{label} has both data and {BINARY_SIZE}")

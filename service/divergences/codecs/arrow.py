@@ -6,7 +6,9 @@ column ``q`` likewise, one row per p row. For a single q row compared with every
 leave the column out and put the row in the schema's metadata under ``q``, as a JSON list
 (``pa.schema([...], metadata={"q": json.dumps(row)})``), read by the rules of a JSON
 body's q row: numbers only (no booleans, no strings), at least one. The options (``base``,
-``mode``, ``epsilon``, ``normalize``, ``alpha``) come as query parameters. The arrays reach
+``mode``, ``epsilon``, ``normalize``, ``alpha``, ``p_format``, ``q_format``,
+``temperature``) come as query parameters. In the log formats a column holds ``-inf``
+itself for a zero probability (a null value is refused, as NaN). The arrays reach
 the checks of the numerics contract without a copy into Python objects.
 
 A stream is validated in full (list offsets within their values, ...) before it is read;
@@ -140,15 +142,17 @@ def _table(body: bytes | bytearray | memoryview) -> pa.Table:
     return table
 
 
-def _metadata_row(text: bytes) -> np.ndarray:
-    """The schema metadata ``q`` as a float64 row, by the rules of a JSON body's q row.
+def _metadata_row(text: bytes) -> list[float | None]:
+    """The schema metadata ``q`` as a row, by the rules of a JSON body's q row (a ``null``
+    is -inf where q is given in a log format, as in JSON bodies: the checks decide).
 
     An integer beyond float64 reads as infinite (refused later, as not finite); nesting
     deeper than the JSON parser goes is not valid JSON. Errors name ``["body", "q"]``,
     and the element where one is to blame.
     """
     try:
-        return np.asarray(_METADATA_ROW.validate_json(text), dtype=np.float64)
+        row: list[float | None] = _METADATA_ROW.validate_json(text)
+        return row
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
     kind, where = first["type"], tuple(first["loc"])
@@ -165,8 +169,11 @@ def _metadata_row(text: bytes) -> np.ndarray:
     raise InvalidInput(("body", "q", *where[:1]), f"the schema metadata q {reason}", kind)
 
 
-def read_arrow(body: bytes | bytearray | memoryview) -> tuple[np.ndarray, np.ndarray | None]:
-    """p and q from an Arrow IPC stream (q None when the table has neither)."""
+def read_arrow(
+    body: bytes | bytearray | memoryview,
+) -> tuple[np.ndarray, np.ndarray | list[float | None] | None]:
+    """p and q from an Arrow IPC stream (q None when the table has neither; a list when
+    it is the schema metadata's row)."""
     table = _table(body)
     if "p" not in table.column_names:
         raise InvalidInput(("body", "p"), "the Arrow table has no column p", "missing")

@@ -8,7 +8,7 @@ How a body is written:
 
 - Once, fused: every element's term in one pass, with no ``tf.cond``, the logarithm a
   parameter (``tf.math.log`` on the plain graph, ``fast_log`` in the XLA chunks), row
-  sums by :func:`_sum`.
+  sums by :func:`row_sums`.
 - Where TensorFlow cannot compute a term the way the numpy path does, the term is NaN,
   which no divergence of valid inputs is, so it marks its row: a ratio ``p/q`` that
   underflows or overflows float64 (numpy falls back to ``log p - log q`` there), and any
@@ -60,7 +60,7 @@ def log_ratio(p: tf.Tensor, q: tf.Tensor, log: Log = tf.math.log) -> tf.Tensor:
     return tf.where(inexact, tf.constant(_NAN, tf.float64), log(ratio))
 
 
-def _sum(terms: tf.Tensor) -> tf.Tensor:
+def row_sums(terms: tf.Tensor) -> tf.Tensor:
     """Each row's sum. Where the row length is static (the XLA chunks), a product with a
     vector of ones: XLA compiles ``reduce_sum`` over rows into a second pass over the
     materialized terms (and a third over partial sums), slower by about 0.4 ns an element."""
@@ -87,13 +87,13 @@ def _not_below_tiny(x: tf.Tensor) -> tf.Tensor:
 
 
 def _kl(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    return _near_zero_marked(_sum(_mark(p * log_ratio(p, q, log), p, q)))
+    return _near_zero_marked(row_sums(_mark(p * log_ratio(p, q, log), p, q)))
 
 
 def _entropy(p: tf.Tensor, log: Log) -> tf.Tensor:
     # A subnormal p_i reaches the log (any value there), but _mark drops its term.
     log_p = log(tf.where(p > 0, p, tf.ones_like(p)))
-    entropy = -_sum(_mark(p * log_p, p))
+    entropy = -row_sums(_mark(p * log_p, p))
     return tf.where(entropy < 0, tf.zeros_like(entropy), entropy)  # only if some p_i > 1
 
 
@@ -102,7 +102,7 @@ def _cross_entropy(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
     positive = q > 0
     infinite_or_zero = tf.where(p > 0, tf.constant(_INF, tf.float64), tf.zeros_like(p))
     terms = tf.where(positive, -p * log(tf.where(positive, q, tf.ones_like(q))), infinite_or_zero)
-    values = _sum(_mark(terms, p, q))
+    values = row_sums(_mark(terms, p, q))
     entropy = _entropy(p, log)
     return tf.where(values < entropy, entropy, values)
 
@@ -110,13 +110,14 @@ def _cross_entropy(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
 def _js(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
     total = p + q
     values = 0.5 * (
-        _sum(_mark(p * log_ratio(2 * p, total, log), p, q)) + _sum(q * log_ratio(2 * q, total, log))
+        row_sums(_mark(p * log_ratio(2 * p, total, log), p, q))
+        + row_sums(q * log_ratio(2 * q, total, log))
     )
     return _at_most(_near_zero_marked(values), _LN2)
 
 
 def _hellinger(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    value = tf.sqrt(0.5 * _sum(_mark((tf.sqrt(p) - tf.sqrt(q)) ** 2, p, q)))
+    value = tf.sqrt(0.5 * row_sums(_mark((tf.sqrt(p) - tf.sqrt(q)) ** 2, p, q)))
     return _at_most(_near_zero_marked(value), 1.0)
 
 
@@ -126,7 +127,7 @@ def _triangular(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
     terms = tf.where(
         total > 0, (p - q) ** 2 / tf.where(total > 0, total, tf.ones_like(total)), tf.zeros_like(p)
     )
-    return _at_most(_sum(_mark(terms, p, q)), 2.0)
+    return _at_most(row_sums(_mark(terms, p, q)), 2.0)
 
 
 def _alpha(p: tf.Tensor, q: tf.Tensor, alpha: tf.Tensor, log: Log) -> tf.Tensor:
@@ -149,15 +150,15 @@ def _alpha(p: tf.Tensor, q: tf.Tensor, alpha: tf.Tensor, log: Log) -> tf.Tensor:
         tf.where(x > 0, terms, y / order),
         tf.where(x > 0, where_y_zero, tf.zeros_like(terms)),
     )
-    return _near_zero_marked(_sum(_mark(terms, p, q)))
+    return _near_zero_marked(row_sums(_mark(terms, p, q)))
 
 
 def _total_variation(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    return _at_most(0.5 * _sum(_mark(tf.abs(p - q), p, q)), 1.0)
+    return _at_most(0.5 * row_sums(_mark(tf.abs(p - q), p, q)), 1.0)
 
 
 def _bhattacharyya(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
-    coefficient = _not_below_tiny(_sum(_mark(tf.sqrt(p) * tf.sqrt(q), p, q)))
+    coefficient = _not_below_tiny(row_sums(_mark(tf.sqrt(p) * tf.sqrt(q), p, q)))
     return _near_zero_marked(-tf.math.log(coefficient))
 
 
@@ -165,12 +166,12 @@ def _chi_square(p: tf.Tensor, q: tf.Tensor, log: Log) -> tf.Tensor:
     # Infinite where p_i > 0 = q_i even when p_i^2 underflows (p_i below 1.5e-162).
     infinite_or_zero = tf.where(p > 0, tf.constant(_INF, tf.float64), tf.zeros_like(p))
     terms = tf.where(q > 0, (p - q) ** 2 / q, infinite_or_zero)
-    return _sum(_mark(terms, p, q))
+    return row_sums(_mark(terms, p, q))
 
 
 def _renyi(p: tf.Tensor, q: tf.Tensor, alpha: tf.Tensor, log: Log) -> tf.Tensor:
     # p^a q^(1-a) = p exp((a-1) log(p/q)), as the numpy path computes it.
-    power_sum = _sum(_mark(p * tf.exp((alpha - 1) * log_ratio(p, q, log)), p, q))
+    power_sum = row_sums(_mark(p * tf.exp((alpha - 1) * log_ratio(p, q, log)), p, q))
     return _near_zero_marked(tf.math.log(_not_below_tiny(power_sum)) / (alpha - 1))
 
 
