@@ -1,5 +1,6 @@
 """Routes of the parametric families: parse both sides, compute, shape the answer."""
 
+import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from service.distributions.families import FAMILIES
 from service.distributions.gaussian_distances import distances
 from service.distributions.parsing import Limits, parse
 from service.distributions.tensors import Array, Mask
-from service.distributions.units import in_base, unit_name
+from service.divergences.scoring import log_unit
 from service.web.deps import SettingsDep, require_api_key_for_divergences
 from service.web.json_body import ModelBodyRoute
 
@@ -114,7 +115,7 @@ def distributions_kl(
         "kl": _json(values, finite),
         "finite": finite.tolist(),
         "method": result.method,
-        "unit": unit_name(body.base),
+        "unit": log_unit(body.base),
     }
     if result.reason is not None:
         answer["reason"] = result.reason
@@ -140,7 +141,7 @@ def gaussian_distances(
         hellinger=_json(found.hellinger, everywhere),
         bhattacharyya=_json(in_base(found.bhattacharyya, body.base), everywhere),
         wasserstein2=_json(found.wasserstein2, everywhere),
-        unit=unit_name(body.base),
+        unit=log_unit(body.base),
     )
 
 
@@ -159,3 +160,8 @@ def _json(values: Array, finite: Mask) -> Any:
     boxed = values.astype(object)
     boxed[~finite] = None
     return boxed.tolist()
+
+
+def in_base(nats: Array, base: float | str) -> Array:
+    """``nats`` in logarithms of ``base`` (unchanged for ``"e"``)."""
+    return nats if base == "e" else nats / math.log(float(base))

@@ -5,14 +5,14 @@ alternative per family, generated from :data:`~.families.FAMILIES`, while its va
 checked by :mod:`.parsing` (which names the side, the parameter and the element).
 """
 
-import math
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from service.distributions.examples import EXAMPLES
 from service.distributions.families import FAMILIES, Family
 from service.distributions.parsing import MIXTURE
+from service.divergences.schemas import Base
 
 MAX_SAMPLES = 1_000_000
 
@@ -76,35 +76,6 @@ class DistributionSpec(RootModel[dict[str, Any]]):
     """One distribution (or a batch of them): a family and its parameters."""
 
     model_config = ConfigDict(json_schema_extra=_side_schema)
-
-
-def log_base(value: object) -> float | str:
-    """``"e"``, or a finite number greater than 1 as a float (a base below 1 would make
-    KL negative, and 1 has no logarithm to divide by)."""
-    if value == "e":
-        return "e"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            base = float(value)
-        except OverflowError:
-            base = math.inf
-        if math.isfinite(base) and base > 1:
-            return base
-    shown = value if not isinstance(value, str) else value[:40]
-    raise ValueError(f'base must be "e" or a finite number greater than 1; got {shown!r}')
-
-
-Base = Annotated[
-    float | str,
-    PlainValidator(log_base),
-    WithJsonSchema(
-        {
-            "anyOf": [{"const": "e", "type": "string"}, {"type": "number", "exclusiveMinimum": 1}],
-            "description": 'Logarithm base: "e" (nats, the default), 2 (bits), 10, or any '
-            "finite number greater than 1.",
-        }
-    ),
-]
 
 
 class MonteCarloOptions(BaseModel):

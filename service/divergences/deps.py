@@ -1,5 +1,4 @@
-"""The divergence routes' dependencies: the input limits, and the API key where the
-settings ask for one on these routes."""
+"""The divergence routes' dependency: the input limits of the numerics contract."""
 
 from typing import Annotated
 
@@ -7,8 +6,6 @@ from fastapi import Depends, Request
 
 from service.core.config import Settings
 from service.divergences.inputs import Limits
-from service.web.deps import SettingsDep
-from service.web.security import check_api_key
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -27,9 +24,3 @@ async def get_limits(request: Request) -> Limits:
 
 
 LimitsDep = Annotated[Limits, Depends(get_limits)]
-
-
-async def require_api_key_for_divergences(request: Request, settings: SettingsDep) -> None:
-    """A valid API key on the divergence endpoints, when the settings ask for one there."""
-    if settings.require_key_for_divergences:
-        check_api_key(request, settings)

@@ -14,7 +14,7 @@ from service.divergences import answers, schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.codecs.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow
 from service.divergences.codecs.bodies import ArrayBodyRoute
-from service.divergences.deps import LimitsDep, require_api_key_for_divergences
+from service.divergences.deps import LimitsDep
 from service.divergences.inputs import Limits
 from service.divergences.metrics import rows_scored
 from service.divergences.scoring import (
@@ -27,6 +27,7 @@ from service.divergences.scoring import (
     score_gaussians,
     unit_name,
 )
+from service.web.deps import require_api_key_for_divergences
 
 router = APIRouter(
     route_class=ArrayBodyRoute,

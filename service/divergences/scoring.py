@@ -52,9 +52,15 @@ def unit_name(divergence: Divergence, base: float | str) -> str:
     ``log16-unit``, ``log1.0000000000000002-unit``), or none."""
     if not divergence.uses_base:
         return "none"
-    names: dict[float | str, str] = {"e": "nat", 2.0: "bit", 10.0: "hartley"}
-    name = names.get(base) or f"log{repr(float(base)).removesuffix('.0')}-unit"
+    name = log_unit(base)
     return f"sqrt({name})" if divergence.base_power == 0.5 else name
+
+
+def log_unit(base: float | str) -> str:
+    """The unit of an information quantity in logarithms of ``base``: nat, bit, hartley,
+    or ``log<b>-unit`` (the parametric families' KL is in it too)."""
+    names: dict[float | str, str] = {"e": "nat", 2.0: "bit", 10.0: "hartley"}
+    return names.get(base) or f"log{repr(float(base)).removesuffix('.0')}-unit"
 
 
 def in_base(values: InNats, divergence: Divergence, base: float | str) -> InNats:

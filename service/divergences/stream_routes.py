@@ -12,12 +12,12 @@ from service.core.errors import UnsupportedMediaType
 from service.divergences import schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.codecs.ndjson import NDJSON, DuplexStreamingResponse, scored_lines
-from service.divergences.deps import require_api_key_for_divergences
 from service.divergences.inputs import Limits, check_formats
 from service.divergences.metrics import rows_scored
 from service.divergences.routes import DivergenceName, checked_alpha, member
 from service.divergences.streaming import ArrayRow, parse_row, score_rows
 from service.web.asgi import media_type
+from service.web.deps import require_api_key_for_divergences
 from service.web.json_body import options_from_query
 from service.web.responses import MessageErrorBody, ValidationErrorBody
 
