@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from service.divergences import formulas, log_space
+from service.divergences import formulas, log_space, terms
+from service.divergences.parameters import Parameter
+from service.divergences.terms import Terms
 
 
 class Infinite(StrEnum):
@@ -28,26 +30,6 @@ class Infinite(StrEnum):
     Q_WITHOUT_P = "q_i > 0 where p_i = 0"
     EITHER = "p_i > 0 where q_i = 0, or q_i > 0 where p_i = 0"
     DISJOINT = "p and q have disjoint supports"
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A member's numeric parameter (a finite number; required by the members that take
-    it), with the least value it takes."""
-
-    name: str
-    description: str
-    minimum: float = -math.inf
-
-    def problem(self, value: float | None, member: str) -> str | None:
-        """What is wrong with ``value`` for ``member``, in words; None where nothing is."""
-        if value is None:
-            return f"{self.name} is required for {member}"
-        if not math.isfinite(value):
-            return f"{self.name} must be a finite number; got {value}"
-        if value < self.minimum:
-            return f"{self.name} must be at least {self.minimum:g} for {member}; got {value:g}"
-        return None
 
 
 @dataclass(frozen=True)
@@ -64,7 +46,8 @@ class Divergence:
     ``log_numpy`` computes the member from log-weights (``log_space``: logits and
     log-probabilities, in log space), with ``tf.log_kernels``' attribute of the same name
     for batches; a member without one would take the probabilities its log-weights
-    exponentiate to (every member has one).
+    exponentiate to (every member has one). ``terms``, for members that are a sum over
+    elements, computes each element's summand (``terms``); None for the others.
     """
 
     name: str
@@ -80,6 +63,7 @@ class Divergence:
     infinite_text: str = ""
     keras: Callable[..., Any] | None = None
     log_numpy: Callable[..., Any] | None = None
+    terms: Terms | None = None
 
     @property
     def uses_base(self) -> bool:
@@ -134,6 +118,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.P_WITHOUT_Q,
             formulas.kl,
             log_numpy=log_space.kl,
+            terms=terms.KL,
             keras=formulas.keras_kl,
         ),
         Divergence(
@@ -145,6 +130,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.Q_WITHOUT_P,
             formulas.reverse_kl,
             log_numpy=log_space.reverse_kl,
+            terms=terms.REVERSE_KL,
         ),
         Divergence(
             "jeffreys",
@@ -155,6 +141,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.EITHER,
             formulas.jeffreys,
             log_numpy=log_space.jeffreys,
+            terms=terms.JEFFREYS,
         ),
         Divergence(
             "js",
@@ -165,6 +152,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.NEVER,
             formulas.js,
             log_numpy=log_space.js,
+            terms=terms.JS,
         ),
         Divergence(
             "js_distance",
@@ -186,6 +174,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.P_WITHOUT_Q,
             formulas.cross_entropy,
             log_numpy=log_space.cross_entropy,
+            terms=terms.CROSS_ENTROPY,
         ),
         Divergence(
             "entropy",
@@ -196,6 +185,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.NEVER,
             formulas.entropy,
             log_numpy=log_space.entropy,
+            terms=terms.ENTROPY,
             needs_q=False,
         ),
         Divergence(
@@ -218,6 +208,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.NEVER,
             formulas.total_variation,
             log_numpy=log_space.total_variation,
+            terms=terms.TOTAL_VARIATION,
             base_power=0,
         ),
         Divergence(
@@ -252,6 +243,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.P_WITHOUT_Q,
             formulas.chi_square,
             log_numpy=log_space.chi_square,
+            terms=terms.CHI_SQUARE,
             base_power=0,
         ),
         Divergence(
@@ -265,6 +257,7 @@ DIVERGENCES: dict[str, Divergence] = {
             _amari_infinite,
             formulas.alpha,
             log_numpy=log_space.alpha,
+            terms=terms.ALPHA,
             base_power=0,
             parameters=(Parameter("alpha", "the order of the Amari alpha-divergence, any real"),),
             infinite_text="alpha >= 1: p_i > 0 where q_i = 0; alpha <= 0: q_i > 0 where "
@@ -279,6 +272,7 @@ DIVERGENCES: dict[str, Divergence] = {
             Infinite.NEVER,
             formulas.triangular,
             log_numpy=log_space.triangular,
+            terms=terms.TRIANGULAR,
             base_power=0,
         ),
     )

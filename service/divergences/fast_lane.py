@@ -7,7 +7,8 @@ model, scoring function (:func:`service.divergences.routes.kl_answer`) and answe
 
 - ``POST /kl``, ``Content-Type: application/json``, a declared ``Content-Length`` of at
   most :data:`MAX_BYTES`, no API key required on the divergence endpoints, and the fast
-  paths on (``DIVERGENCE_FAST_PATHS``, true by default; off, the route answers everything).
+  paths on (``DIVERGENCE_FAST_PATHS``, true by default; off, the route answers everything);
+  a body asking for terms or top goes to the route.
 
 Every other request goes to the full application untouched. So does every request the
 lane cannot answer with 200 (a body that fails validation or breaks the numerics
@@ -47,7 +48,10 @@ def _takes(scope: Scope) -> bool:
 def _answer(body: bytes, limits: Limits) -> bytes | None:
     """The JSON answer to ``body``, or None where the full route must answer."""
     try:
-        return kl_answer(KLRequest.model_validate_json(body), limits).model_dump_json().encode()
+        request = KLRequest.model_validate_json(body)
+        if request.terms or request.top is not None:
+            return None  # the full route answers terms
+        return kl_answer(request, limits).model_dump_json(exclude_unset=True).encode()
     except Exception:
         return None
 

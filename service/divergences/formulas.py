@@ -156,13 +156,18 @@ def renyi(p: Array, q: Array, alpha: float) -> Array:
     return _refined(values, p, q, near_zero.renyi, alpha)
 
 
-def chi_square(p: Array, q: Array) -> Array:
-    """Pearson's chi-square divergence ``sum (p - q)^2 / q``; infinite if some ``p_i > 0 = q_i``
-    (also where ``p_i^2`` underflows to 0)."""
+def chi_square_terms(p: Array, q: Array) -> Array:
+    """``(p - q)^2 / q`` elementwise: 0 where both are 0, ``inf`` where ``p_i > 0 = q_i``."""
     terms = np.zeros(np.broadcast_shapes(p.shape, q.shape))
     np.divide((p - q) ** 2, q, out=terms, where=q > 0)
     terms[(q == 0) & (p > 0)] = np.inf
-    return terms.sum(axis=-1)
+    return terms
+
+
+def chi_square(p: Array, q: Array) -> Array:
+    """Pearson's chi-square divergence ``sum (p - q)^2 / q``; infinite if some ``p_i > 0 = q_i``
+    (also where ``p_i^2`` underflows to 0)."""
+    return chi_square_terms(p, q).sum(axis=-1)
 
 
 def alpha(p: Array, q: Array, alpha: float) -> Array:
@@ -183,31 +188,45 @@ def alpha(p: Array, q: Array, alpha: float) -> Array:
 
 def _amari(p: Array, q: Array, a: float) -> Array:
     """Amari's divergence for an order ``a >= 1/2`` (see :func:`alpha`)."""
-    _, s = near_zero.halves(p, q)
-    log_ratio_ = near_zero.log_ratio(p, q, s)
+    return np.maximum(amari_terms(p, q, a).sum(axis=-1), 0.0)
+
+
+def amari_series(log_ratio_: Array, a: float) -> Array:
+    """``[e^L (e^((a-1) L) - 1) / (a - 1) - (e^L - 1)] / a`` at ``L = log_ratio_`` by its
+    series in ``L`` (for ``|L| max(a, 1) < 0.05``): Amari's term of order ``a`` over ``q``."""
     # The series' coefficients divided by a (a - 1): (1 + a + ... + a^(k-2)) / k!, k >= 2.
     coefficients = [math.fsum(a**j for j in range(k - 1)) / math.factorial(k) for k in range(2, 14)]
+    series = np.zeros_like(log_ratio_)
+    for c in coefficients[::-1]:
+        series = series * log_ratio_ + c
+    return series * log_ratio_ * log_ratio_
+
+
+def amari_terms(p: Array, q: Array, a: float) -> Array:
+    """The terms of Amari's divergence of order ``a >= 1/2`` (see :func:`alpha`), each never
+    negative: ``inf`` where ``p_i > 0 = q_i`` from order 1 on."""
+    _, s = near_zero.halves(p, q)
+    log_ratio_ = near_zero.log_ratio(p, q, s)
     with np.errstate(all="ignore"):
         shift = a - 1
         growth = np.expm1(shift * log_ratio_) / shift if shift else log_ratio_
         direct = (np.exp(log_ratio_) * growth - np.expm1(log_ratio_)) / a
-        series = np.zeros_like(log_ratio_)
-        for c in coefficients[::-1]:
-            series = series * log_ratio_ + c
-        series *= log_ratio_ * log_ratio_
         small = np.abs(log_ratio_) * max(a, 1.0) < 0.05
-        terms = q * np.where(small, series, direct)
+        terms = q * np.where(small, amari_series(log_ratio_, a), direct)
         # Zeros: p^a q^(1-a) is 0 there (or infinite, from order 1 on, where q_i = 0 < p_i).
         where_q_zero = np.inf if a >= 1 else p / (1 - a)
-        terms = np.where(q > 0, np.where(p > 0, terms, q / a), np.where(p > 0, where_q_zero, 0.0))
-    return np.maximum(terms.sum(axis=-1), 0.0)
+        return np.where(q > 0, np.where(p > 0, terms, q / a), np.where(p > 0, where_q_zero, 0.0))
+
+
+def triangular_terms(p: Array, q: Array) -> Array:
+    """``(p - q)^2 / (p + q)`` elementwise, 0 where ``p_i = q_i = 0``."""
+    total = p + q
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, np.subtract(p, q) ** 2 / total, 0.0)
 
 
 def triangular(p: Array, q: Array) -> Array:
     """Triangular discrimination ``sum (p - q)^2 / (p + q)``, 0 where ``p_i = q_i = 0``;
     between 0 and 2. Terms are never negative, and ``p - q`` of nearly equal numbers is
     exact: accurate near 0 too."""
-    total = p + q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        terms = np.where(total > 0, np.subtract(p, q) ** 2 / total, 0.0)
-    return np.minimum(terms.sum(axis=-1), 2.0)
+    return np.minimum(triangular_terms(p, q).sum(axis=-1), 2.0)

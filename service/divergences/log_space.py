@@ -189,7 +189,7 @@ def triangular(a: Array, b: Array, temperature: float = 1.0) -> Array:
     return np.minimum(terms.sum(axis=-1) + alone, 2.0)
 
 
-def _js_term(half: Array) -> Array:
+def js_term(half: Array) -> Array:
     """``2x tanh x - 2 log cosh x`` at ``x = log(p/q) / 2``: the JS summand over (p+q)/4."""
     x = np.abs(half)
     with np.errstate(over="ignore", under="ignore"):
@@ -204,7 +204,7 @@ def _log_js(a: Array, b: Array, temperature: float) -> Array:
     # (p + q) f / 4 on S, f never negative; p ln 2 / 2 where q = 0 (f = 2 ln 2), and the reverse.
     pair = Pair.of(a, b, temperature)
     with np.errstate(divide="ignore"):
-        terms = np.logaddexp(pair.lp, pair.lq) + np.log(_js_term(pair.log_ratio() / 2))
+        terms = np.logaddexp(pair.lp, pair.lq) + np.log(js_term(pair.log_ratio() / 2))
     alone = math.log(2 * math.log(2))
     return _log_of_sum(pair, terms, pair.lp + alone, pair.lq + alone) - math.log(4)
 

@@ -99,17 +99,22 @@ def kl(p: Array, q: Array) -> Array:
     return np.maximum(terms.sum(axis=-1) + difference, 0.0)
 
 
+def jeffreys_terms(p: Array, q: Array) -> Array:
+    """``(p_i - q_i) log(p_i/q_i)`` elementwise, never negative: 0 where ``p_i = q_i``,
+    ``inf`` where exactly one of them is 0."""
+    _, s = halves(p, q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(s != 0, np.subtract(p, q) * log_ratio(p, q, s), 0.0)
+
+
 def jeffreys(p: Array, q: Array) -> Array:
     """``KL(p||q) + KL(q||p) = sum_i (p_i - q_i) log(p_i/q_i)``: terms of one sign each,
     so no sum of p or q enters (each KL alone, held at 0, would lose the other's share)."""
-    _, s = halves(p, q)
-    with np.errstate(invalid="ignore"):
-        terms = np.where(s != 0, np.subtract(p, q) * log_ratio(p, q, s), 0.0)
-    return np.maximum(terms.sum(axis=-1), 0.0)
+    return np.maximum(jeffreys_terms(p, q).sum(axis=-1), 0.0)
 
 
-def js(p: Array, q: Array) -> Array:
-    """Jensen-Shannon divergence accurate relative to itself, in ``[0, ln 2]``."""
+def js_terms(p: Array, q: Array) -> Array:
+    """``(p_i + q_i) f(s_i) / 4`` elementwise (see the module), never negative."""
     total, s = halves(p, q)
     with np.errstate(divide="ignore", invalid="ignore"):
         near = 2 * s * np.arctanh(s) + np.log1p(-s * s)
@@ -117,8 +122,12 @@ def js(p: Array, q: Array) -> Array:
         far = np.where(s > -1, (1 + s) * np.log1p(s), 0.0) + np.where(
             s < 1, (1 - s) * np.log1p(-s), 0.0
         )
-    f = np.where(np.abs(s) <= 0.5, near, far)
-    return np.clip(0.25 * np.sum(total * f, axis=-1), 0.0, math.log(2))
+    return 0.25 * total * np.where(np.abs(s) <= 0.5, near, far)
+
+
+def js(p: Array, q: Array) -> Array:
+    """Jensen-Shannon divergence accurate relative to itself, in ``[0, ln 2]``."""
+    return np.clip(np.sum(js_terms(p, q), axis=-1), 0.0, math.log(2))
 
 
 def _root_gaps(p: Array, q: Array) -> Array:

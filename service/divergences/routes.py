@@ -1,32 +1,29 @@
 """Routes of the divergence family over JSON and Arrow bodies: parse, score, shape the
 answer (:mod:`.answers`). NDJSON streams have routes of their own (:mod:`.stream_routes`)."""
 
-import functools
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Response
-from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from service.core.errors import InvalidInput
-from service.divergences import answers, schemas
+from service.divergences import answers, gaussian_routes, schemas
 from service.divergences.catalog import DIVERGENCES, Divergence
 from service.divergences.codecs.arrow import ARROW_BODY_DOC, ARROW_STREAM, wants_arrow
 from service.divergences.codecs.bodies import ArrayBodyRoute
 from service.divergences.deps import LimitsDep
 from service.divergences.inputs import Limits
 from service.divergences.metrics import rows_scored
+from service.divergences.offload import off_loop_when_large
+from service.divergences.plain_pair import plain_kl
 from service.divergences.scoring import (
     Backend,
     Scores,
     fast_paths,
     in_base,
-    plain_kl,
     score,
-    score_gaussians,
     unit_name,
 )
+from service.divergences.terms import check_wanted
 from service.web.deps import require_api_key_for_divergences
 
 router = APIRouter(
@@ -34,33 +31,6 @@ router = APIRouter(
     tags=["divergences"],
     dependencies=[Depends(require_api_key_for_divergences)],
 )
-
-# Scoring fewer numbers than this in numpy takes tens of microseconds: it runs on the event
-# loop, sparing a thread-pool hop that would cost more than the work. Larger bodies are
-# scored in the thread pool, so the loop keeps serving other requests meanwhile. The
-# TensorFlow batch routes always run in the thread pool (plain def): TensorFlow may still
-# be importing in the background when the first batch arrives.
-INLINE_NUMBERS = 50_000
-
-Endpoint = TypeVar("Endpoint", bound=Callable[..., BaseModel])
-
-
-def _numbers(body: BaseModel) -> int:
-    rows = getattr(body, "p", None) or getattr(body, "mu", [])
-    return len(rows) * len(rows[0]) if rows and isinstance(rows[0], list) else len(rows)
-
-
-def off_loop_when_large(endpoint: Endpoint) -> Callable[..., Awaitable[BaseModel]]:
-    """``endpoint`` as a coroutine that runs it inline for small bodies, else in a thread."""
-
-    @functools.wraps(endpoint)
-    async def run(*args: Any, **kwargs: Any) -> BaseModel:
-        if _numbers(kwargs["body"]) <= INLINE_NUMBERS:
-            return endpoint(*args, **kwargs)
-        return await run_in_threadpool(endpoint, *args, **kwargs)
-
-    return run
-
 
 DivergenceName = Annotated[
     str,
@@ -93,6 +63,9 @@ ARROW_IN_AND_OUT: dict[str, Any] = {
     },
 }
 
+# Terms and top appear in an answer only when asked for (every other field is always set).
+ASKED_ONLY: dict[str, Any] = {"response_model_exclude_unset": True}
+
 
 def checked_alpha(divergence: Divergence, alpha: float | None) -> float | None:
     """The member's parameter, checked by its declaration; None for members without one."""
@@ -116,6 +89,7 @@ def _score(
 ) -> Scores:
     """Score ``body`` with its options, and count the rows scored for the metrics."""
     alpha = getattr(body, "alpha", None) if divergence.parameters else None
+    terms = check_wanted(divergence, wanted=body.terms, top=body.top, place="body")
     scores = score(
         divergence,
         p=body.p,
@@ -130,27 +104,18 @@ def _score(
         p_format=body.p_format,
         q_format=body.q_format,
         temperature=body.temperature,
+        terms=terms,
     )
     rows_scored(divergence.name, backend).inc(scores.values.size)
     return scores
 
 
-def _score_gaussians(
-    body: schemas.GaussianKLRequest | schemas.GaussianKLBatchRequest, limits: Limits
-) -> Scores:
-    scores = score_gaussians(
-        mu=body.mu,
-        logvar=body.logvar,
-        mu2=body.mu2,
-        logvar2=body.logvar2,
-        limits=limits,
-        base=body.base,
-    )
-    rows_scored("gaussian_kl", "numpy").inc(scores.values.size)
-    return scores
-
-
-@router.post("/kl", response_model=schemas.KLResponse, summary="KL divergence of two distributions")
+@router.post(
+    "/kl",
+    response_model=schemas.KLResponse,
+    summary="KL divergence of two distributions",
+    **ASKED_ONLY,
+)
 @off_loop_when_large
 def kl(body: schemas.KLRequest, limits: LimitsDep) -> schemas.KLResponse:
     """KL(p || q) of two distributions, computed in numpy, float64."""
@@ -162,8 +127,10 @@ def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
 
     With the fast paths off, every pair takes :func:`score`'s full checks, none the plain
     pair's shortcut (:func:`plain_kl`): the same values, the slower way. So do pairs given
-    as log-probabilities or logits (the shortcut takes probabilities only)."""
+    as log-probabilities or logits (the shortcut takes probabilities only), and pairs
+    asking for terms."""
     plain = body.p_format == body.q_format == "probabilities" and body.temperature is None
+    plain = plain and not body.terms and body.top is None
     if plain and body.mode == "exact" and fast_paths():
         value = plain_kl(body.p, body.q, limits=limits, normalize=body.normalize)
         if value is not None:
@@ -177,12 +144,19 @@ def kl_answer(body: schemas.KLRequest, limits: Limits) -> schemas.KLResponse:
             )
     scores = _score(DIVERGENCES["kl"], body, limits)
     value, finite, at = answers.one(scores)
-    return schemas.KLResponse(kl=value, finite=finite, infinite_at=at, unit=scores.unit)
+    return schemas.KLResponse(
+        kl=value,
+        finite=finite,
+        infinite_at=at,
+        unit=scores.unit,
+        **answers.terms(scores.terms, body.terms, body.top),
+    )
 
 
 @router.post(
     "/kl/batch",
     response_model=schemas.KLBatchResponse,
+    **ASKED_ONLY,
     summary="KL divergence, row by row",
     **ARROW_IN_AND_OUT,
 )
@@ -196,10 +170,15 @@ def kl_batch(
     """
     scores = _score(DIVERGENCES["kl"], body, limits, "tensorflow")
     if wants_arrow(accept):
-        return answers.arrow("kl", scores)
+        return answers.arrow("kl", scores, body.terms, body.top)
     values, finite, at = answers.rows(scores)
     return schemas.KLBatchResponse(
-        kl=values, finite=finite, infinite_at=at, unit=scores.unit, summary=answers.summary(scores)
+        kl=values,
+        finite=finite,
+        infinite_at=at,
+        unit=scores.unit,
+        summary=answers.summary(scores),
+        **answers.terms(scores.terms, body.terms, body.top),
     )
 
 
@@ -219,6 +198,7 @@ async def list_divergences() -> list[schemas.DivergenceInfo]:
             parameters=[parameter.name for parameter in d.parameters],
             uses_base=d.uses_base,
             needs_q=d.needs_q,
+            terms=d.terms is not None,
             unit=unit_name(d, "e"),
         )
         for d in DIVERGENCES.values()
@@ -226,7 +206,10 @@ async def list_divergences() -> list[schemas.DivergenceInfo]:
 
 
 @router.post(
-    "/divergences/{name}", response_model=schemas.DivergenceResponse, summary="One divergence"
+    "/divergences/{name}",
+    response_model=schemas.DivergenceResponse,
+    summary="One divergence",
+    **ASKED_ONLY,
 )
 @off_loop_when_large
 def divergence(
@@ -237,13 +220,19 @@ def divergence(
     scores = _score(d, body, limits)
     value, finite, at = answers.one(scores)
     return schemas.DivergenceResponse(
-        divergence=d.name, value=value, finite=finite, infinite_at=at, unit=scores.unit
+        divergence=d.name,
+        value=value,
+        finite=finite,
+        infinite_at=at,
+        unit=scores.unit,
+        **answers.terms(scores.terms, body.terms, body.top),
     )
 
 
 @router.post(
     "/divergences/{name}/batch",
     response_model=schemas.DivergenceBatchResponse,
+    **ASKED_ONLY,
     summary="One divergence, row by row",
     **ARROW_IN_AND_OUT,
 )
@@ -260,7 +249,7 @@ def divergence_batch(
     d = member(name)
     scores = _score(d, body, limits, "tensorflow")
     if wants_arrow(accept):
-        return answers.arrow("value", scores)
+        return answers.arrow("value", scores, body.terms, body.top)
     values, finite, at = answers.rows(scores)
     return schemas.DivergenceBatchResponse(
         divergence=d.name,
@@ -269,32 +258,9 @@ def divergence_batch(
         infinite_at=at,
         unit=scores.unit,
         summary=answers.summary(scores),
+        **answers.terms(scores.terms, body.terms, body.top),
     )
 
 
-@router.post(
-    "/kl/gaussian", response_model=schemas.GaussianKLResponse, summary="KL of diagonal Gaussians"
-)
-@off_loop_when_large
-def kl_gaussian(body: schemas.GaussianKLRequest, limits: LimitsDep) -> schemas.GaussianKLResponse:
-    """Closed-form KL between diagonal Gaussians; against the standard normal by default."""
-    scores = _score_gaussians(body, limits)
-    value, finite, _ = answers.one(scores)
-    return schemas.GaussianKLResponse(kl=value, finite=finite, unit=scores.unit)
-
-
-@router.post(
-    "/kl/gaussian/batch",
-    response_model=schemas.GaussianKLBatchResponse,
-    summary="KL of diagonal Gaussians, row by row",
-)
-@off_loop_when_large
-def kl_gaussian_batch(
-    body: schemas.GaussianKLBatchRequest, limits: LimitsDep
-) -> schemas.GaussianKLBatchResponse:
-    """Closed-form KL between diagonal Gaussians, row by row."""
-    scores = _score_gaussians(body, limits)
-    values, finite, _ = answers.rows(scores)
-    return schemas.GaussianKLBatchResponse(
-        kl=values, finite=finite, unit=scores.unit, summary=answers.summary(scores)
-    )
+# The diagonal Gaussians' routes, after the family's (their place in the OpenAPI document).
+router.include_router(gaussian_routes.router)

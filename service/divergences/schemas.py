@@ -86,6 +86,17 @@ class Options(BaseModel):
         description="Divides the logits before the softmax (softmax(z / temperature), as in "
         "distillation); only for a side given as logits.",
     )
+    terms: bool = Field(
+        False,
+        description="Answer each element's signed contribution to the value too (terms, as "
+        "long as p, summing to the value), for members that are a sum over elements.",
+    )
+    top: int | None = Field(
+        None,
+        ge=1,
+        description="Answer the k largest contributions with their indices (most positive "
+        "first, ties by index); without terms, only them.",
+    )
 
 
 class KLRequest(Options):
@@ -152,13 +163,37 @@ class Result(BaseModel):
     unit: str = Field(description="nat, bit, hartley, log<b>-unit, sqrt(...) or none.")
 
 
+class Term(BaseModel):
+    """One of the largest terms: its element's index in p, and its contribution."""
+
+    index: int
+    term: float | None = Field(description="The element's contribution; null when infinite.")
+
+
+# Present in an answer only when asked for (terms, top); null where a term is infinite.
+TermList = Annotated[
+    list[float | None] | None,
+    Field(description="Each element's contribution, as long as p (with terms: true)."),
+]
+TopList = Annotated[
+    list[Term] | None,
+    Field(description="The largest contributions, most positive first (with top: k)."),
+]
+TermRows = Annotated[list[list[float | None]] | None, Field(description="Terms per row.")]
+TopRows = Annotated[list[list[Term]] | None, Field(description="Top per row.")]
+
+
 class KLResponse(Result):
     kl: float | None = Field(description="KL(p || q); null when infinite.")
+    terms: TermList = None
+    top: TopList = None
 
 
 class DivergenceResponse(Result):
     divergence: str
     value: float | None = Field(description="The divergence; null when infinite.")
+    terms: TermList = None
+    top: TopList = None
 
 
 class BatchSummary(BaseModel):
@@ -180,11 +215,15 @@ class BatchResult(BaseModel):
 
 class KLBatchResponse(BatchResult):
     kl: list[float | None] = Field(description="KL(p_i || q_i) per row, in row order.")
+    terms: TermRows = None
+    top: TopRows = None
 
 
 class DivergenceBatchResponse(BatchResult):
     divergence: str
     value: list[float | None] = Field(description="The divergence per row, in row order.")
+    terms: TermRows = None
+    top: TopRows = None
 
 
 class DivergenceInfo(BaseModel):
@@ -197,61 +236,8 @@ class DivergenceInfo(BaseModel):
     parameters: list[str]
     uses_base: bool
     needs_q: bool
+    terms: bool = Field(description="Whether it is a sum over elements (terms, top).")
     unit: str = Field(description="Unit at the default base.")
-
-
-Real = Annotated[float, Field(strict=True)]
-RealVector = Annotated[list[Real], Field(min_length=1)]
-RealMatrix = Annotated[list[RealVector], Field(min_length=1)]
-
-
-class GaussianOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    base: Base = "e"
-
-
-class GaussianKLRequest(GaussianOptions):
-    """A diagonal Gaussian N(mu, diag exp(logvar)), against N(mu2, diag exp(logvar2))
-    (each defaults to 0: the standard normal)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"mu": [0.5, -1.0], "logvar": [0.1, -0.3]}]}
-    )
-
-    mu: RealVector
-    logvar: RealVector
-    mu2: RealVector | None = None
-    logvar2: RealVector | None = None
-
-
-class GaussianKLBatchRequest(GaussianOptions):
-    """Rows of (mu, logvar); the second Gaussian as one row per row, a single row, or
-    the standard normal when left out."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"mu": [[0.5, -1.0], [0.0, 0.0]], "logvar": [[0.1, -0.3], [0.0, 0.0]]}]
-        }
-    )
-
-    mu: RealMatrix
-    logvar: RealMatrix
-    mu2: RealMatrix | RealVector | None = None
-    logvar2: RealMatrix | RealVector | None = None
-
-
-class GaussianKLResponse(BaseModel):
-    kl: float | None = Field(description="The KL divergence; null if it overflows float64.")
-    finite: bool
-    unit: str
-
-
-class GaussianKLBatchResponse(BaseModel):
-    kl: list[float | None]
-    finite: list[bool]
-    unit: str
-    summary: BatchSummary
 
 
 class StreamRow(BaseModel):

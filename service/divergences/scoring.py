@@ -27,7 +27,7 @@ from service.divergences.inputs import (
     to_array,
 )
 from service.divergences.log_space import log_probabilities
-from service.divergences.near_zero import NEAR_ZERO
+from service.divergences.terms import check_wanted
 
 Mode = Literal["exact", "keras"]
 Backend = Literal["numpy", "tensorflow"]
@@ -39,11 +39,13 @@ InNats = TypeVar("InNats", float, np.ndarray)
 @dataclass(frozen=True)
 class Scores:
     """Values in the requested unit (``inf`` where infinite) and, per value, the first
-    index that makes it infinite (-1 where it is finite or no single index is to blame)."""
+    index that makes it infinite (-1 where it is finite or no single index is to blame);
+    with ``terms``, each element's term in that unit (p's shape, ``inf`` where infinite)."""
 
     values: np.ndarray
     infinite_at: np.ndarray
     unit: str
+    terms: np.ndarray | None = None
 
 
 def unit_name(divergence: Divergence, base: float | str) -> str:
@@ -86,6 +88,7 @@ def score(
     p_format: Format = PROBABILITIES,
     q_format: Format = PROBABILITIES,
     temperature: float | None = None,
+    terms: bool = False,
 ) -> Scores:
     """Check ``p`` and ``q`` (lists or arrays, 1-D or 2-D, each in its format) and score
     ``divergence``.
@@ -95,8 +98,10 @@ def score(
     underflows float64 stays positive. In ``keras`` mode both are clipped to
     ``[epsilon, 1]`` after the checks (log formats first exponentiated: Keras' numbers for
     the softmax of the logits), as ``keras.losses.kl_divergence`` does, so no value is
-    infinite. ``q`` is ignored by divergences of p alone (entropy).
+    infinite. ``q`` is ignored by divergences of p alone (entropy). With ``terms``, each
+    element's term too (:mod:`.terms`; for members that are a sum over elements).
     """
+    terms = check_wanted(divergence, wanted=terms, top=None, place="body")
     check_formats(p_format, q_format if divergence.needs_q else None, temperature)
     if not divergence.needs_q:
         q_format = p_format
@@ -136,7 +141,11 @@ def score(
         nats = _compute(divergence, p_arr, q_arr, args, backend, logs)
     values = in_base(nats, divergence, base)
     infinite_at = _infinite_at(divergence, p_arr, q_arr, values, alpha, logs)
-    return Scores(values, infinite_at, unit_name(divergence, base))
+    element_terms = None
+    if terms and divergence.terms is not None:
+        kernel = divergence.terms.log_numpy if logs else divergence.terms.numpy
+        element_terms = in_base(np.asarray(kernel(p_arr, q_arr, *args)), divergence, base)
+    return Scores(values, infinite_at, unit_name(divergence, base), element_terms)
 
 
 def _checked(
@@ -195,52 +204,6 @@ def use_fast_paths(on: bool) -> bool:
 def fast_paths() -> bool:
     """Whether the fast paths are on (:func:`use_fast_paths`; on unless turned off)."""
     return _fast_paths
-
-
-# The least element of a plain pair: with every element at least this and each vector
-# summing to at most 2 (the tolerance is below 1), every ratio p_i / q_i is a normal
-# float64 and none overflows.
-_PLAIN_FLOOR = 2 * np.finfo(np.float64).tiny
-
-
-def plain_kl(
-    p: Sequence[float | None],
-    q: Sequence[float | None],
-    *,
-    limits: Limits,
-    normalize: bool = False,
-) -> float | None:
-    """KL(p || q) in nats of two vectors that need no detailed checks, or None.
-
-    The common single pair in a handful of numpy calls (against about twenty through
-    :func:`score`): two vectors of one length within ``limits``, each summing to 1 within
-    the tolerance (or scaled to 1 with ``normalize``), every element then a positive normal
-    float64. Anything else (a zero, which may make the value infinite; a negative, NaN or
-    infinite element; a sum off 1; subnormal numbers; lengths that differ) returns None,
-    and :func:`score` checks it, scores it or says what is wrong. Where it answers, the
-    value is bit for bit :func:`score`'s (exact mode): the same sums, ratios, logarithms
-    and summation order.
-    """
-    if len(p) != len(q) or not 0 < len(p) <= limits.max_vector_length:
-        return None
-    try:
-        pq = np.array((p, q), dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    sums = pq.sum(axis=-1)
-    low, high = sorted(sums.tolist())
-    if normalize:
-        if not 0 < low <= high < math.inf:
-            return None
-        pq /= sums[:, np.newaxis]
-    elif not (abs(low - 1) <= limits.sum_tolerance and abs(high - 1) <= limits.sum_tolerance):
-        return None
-    if not pq.min() >= _PLAIN_FLOOR:  # NaN fails too
-        return None
-    p_arr, q_arr = pq
-    value = float((p_arr * np.log(p_arr / q_arr)).sum())
-    # Below NEAR_ZERO the plain sum may have lost digits: score() recomputes it.
-    return value if value >= NEAR_ZERO else None
 
 
 # One batch at a time on TensorFlow: each call already uses every core (intra-op

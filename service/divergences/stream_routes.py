@@ -16,6 +16,7 @@ from service.divergences.inputs import Limits, check_formats
 from service.divergences.metrics import rows_scored
 from service.divergences.routes import DivergenceName, checked_alpha, member
 from service.divergences.streaming import ArrayRow, parse_row, score_rows
+from service.divergences.terms import check_wanted
 from service.web.asgi import media_type
 from service.web.deps import require_api_key_for_divergences
 from service.web.json_body import options_from_query
@@ -46,6 +47,7 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
         raise UnsupportedMediaType(content_type, [NDJSON])
     options = options_from_query(schemas.DivergenceOptions, dict(request.query_params))
     alpha = checked_alpha(divergence, options.alpha)
+    terms = check_wanted(divergence, wanted=options.terms, top=options.top, place="query")
     # Refused at once (422), not at the first chunk (an error line).
     formats = check_formats(
         options.p_format, options.q_format if divergence.needs_q else None, options.temperature
@@ -54,7 +56,9 @@ async def _stream(request: Request, divergence: Divergence, key: str) -> Streami
     limits: Limits = request.app.state.limits
 
     async def score_chunk(rows: list[ArrayRow]) -> list[dict[str, Any]]:
-        answers = await run_in_threadpool(score_rows, divergence, rows, options, limits, alpha, key)
+        answers = await run_in_threadpool(
+            score_rows, divergence, rows, options, limits, alpha, key, terms
+        )
         rows_scored(divergence.name, "tensorflow").inc(len(rows))
         return answers
 
@@ -78,8 +82,8 @@ async def kl_stream(request: Request) -> StreamingResponse:
     """KL for each NDJSON line {"p", "q"}, answered line by line as chunks are scored.
 
     Options as query parameters (base, mode, epsilon, normalize, p_format, q_format,
-    temperature); memory is bounded by a chunk of rows, so a stream may be far larger than
-    one request body.
+    temperature, terms, top); memory is bounded by a chunk of rows, so a stream may be far
+    larger than one request body.
     """
     return await _stream(request, DIVERGENCES["kl"], "kl")
 

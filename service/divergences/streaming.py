@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from service.core.errors import InputTooLarge, InvalidInput
+from service.divergences import answers
 from service.divergences.catalog import Divergence
 from service.divergences.inputs import PROBABILITIES, Format, Limits, to_array
 from service.divergences.schemas import DivergenceOptions, StreamRow
@@ -89,12 +90,14 @@ def score_rows(
     limits: Limits,
     alpha: float | None,
     key: str,
+    terms: bool = False,
 ) -> list[dict[str, Any]]:
-    """One answer per row, in order; rows of one length are scored together.
+    """One answer per row, in order; rows of one length are scored together; with
+    ``terms`` (checked by the caller), the row's terms and top asked for by ``options``.
 
     A broken row raises :class:`InvalidInput` whose loc names its index in ``rows``.
     """
-    answers: list[dict[str, Any]] = [{} for _ in rows]
+    found: list[dict[str, Any]] = [{} for _ in rows]
     by_length: dict[int, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         by_length[len(row.p)].append(i)
@@ -120,6 +123,7 @@ def score_rows(
                 p_format=options.p_format,
                 q_format=options.q_format,
                 temperature=options.temperature,
+                terms=terms,
             )
         except InvalidInput as error:
             field, *rest = error.loc[1:]
@@ -128,13 +132,15 @@ def score_rows(
             elif field == "q" and not rest:  # p and q lengths differ in this group
                 rest = [indices[0]]
             raise InvalidInput(("body", field, *rest), error.msg, error.type) from None
-        for i, value, at in zip(
-            indices, scores.values.tolist(), scores.infinite_at.tolist(), strict=True
+        for j, (i, value, at) in enumerate(
+            zip(indices, scores.values.tolist(), scores.infinite_at.tolist(), strict=True)
         ):
             finite = value != float("inf")
-            answers[i] = {
+            found[i] = {
                 key: value if finite else None,
                 "finite": finite,
                 "infinite_at": at if at >= 0 else None,
             }
-    return answers
+            if scores.terms is not None:
+                found[i] |= answers.terms(scores.terms[j], options.terms, options.top)
+    return found

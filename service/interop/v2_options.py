@@ -21,6 +21,8 @@ RESERVED = frozenset(
     | {"timeout", "headers"}
 )
 RESERVED_PREFIX = "triton_"
+# Options of the one model that V2 refuses: its outputs are one value per row.
+NOT_IN_V2 = ("terms", "top")
 
 
 def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str, Any]:
@@ -35,11 +37,17 @@ def options_from(parameters: dict[str, Any], divergence: Divergence) -> dict[str
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = quoted(first["loc"][0])  # a name: the options are flat
-        known = ", ".join(DivergenceOptions.model_fields)
+        known = ", ".join(f for f in DivergenceOptions.model_fields if f not in NOT_IN_V2)
         if first["type"] == "extra_forbidden":
             raise TensorError(f"unknown parameter {where}; the model reads {known}") from None
         message = first["msg"].removeprefix("Value error, ")
         raise TensorError(f"parameter {where}: {message}") from None
+    for field in NOT_IN_V2:
+        if getattr(options, field) not in (None, False):
+            raise TensorError(
+                f"parameter {quoted(field)}: per-element terms are not available in V2; "
+                f"POST /divergences/{divergence.name}/batch answers them (JSON or Arrow)"
+            )
     alpha = None
     for parameter in divergence.parameters:  # checked by the member's declaration
         alpha = options.alpha

@@ -13,7 +13,8 @@ from hypothesis.extra import numpy as hnp
 from service.divergences.catalog import DIVERGENCES
 from service.divergences.inputs import Limits
 from service.divergences.near_zero import NEAR_ZERO
-from service.divergences.scoring import plain_kl, score
+from service.divergences.plain_pair import plain_kl
+from service.divergences.scoring import score
 from tests.strategies import distribution_pairs, positive_pairs
 
 LIMITS = Limits(max_vector_length=100, max_batch_rows=10, sum_tolerance=1e-6)

@@ -19,7 +19,9 @@ JSON batch is.
 
 An answer in Arrow (``Accept: application/vnd.apache.arrow.stream``) is a table of one
 row per input row: the value (float64; ``inf`` where infinite, which Arrow can hold),
-``finite`` (bool) and ``infinite_at`` (int64, null where finite or nobody is to blame).
+``finite`` (bool) and ``infinite_at`` (int64, null where finite or nobody is to blame);
+with ``terms``, ``terms`` (a fixed-size list of float64 per row, ``inf`` where infinite),
+with ``top``, ``top`` (a fixed-size list of structs ``{index: int64, term: float64}``).
 """
 
 from typing import Any
@@ -191,16 +193,32 @@ def read_arrow(
     return p, None
 
 
-def write_arrow(name: str, values: np.ndarray, infinite_at: np.ndarray) -> bytes:
-    """The answer table as an Arrow IPC stream."""
+def _rows(flat: pa.Array, width: int) -> pa.Array:
+    return pa.FixedSizeListArray.from_arrays(flat, width)
+
+
+def write_arrow(
+    name: str,
+    values: np.ndarray,
+    infinite_at: np.ndarray,
+    terms: np.ndarray | None = None,
+    top: tuple[np.ndarray, np.ndarray] | None = None,
+) -> bytes:
+    """The answer table as an Arrow IPC stream; ``terms`` (rows of float64) and ``top``
+    (rows of indices and terms, as lists of ``{index, term}``) where given."""
     at = pa.array(infinite_at, type=pa.int64(), mask=infinite_at < 0)
-    table = pa.table(
-        {
-            name: pa.array(values, type=pa.float64()),
-            "finite": pa.array(np.isfinite(values)),
-            "infinite_at": at,
-        }
-    )
+    columns = {
+        name: pa.array(values, type=pa.float64()),
+        "finite": pa.array(np.isfinite(values)),
+        "infinite_at": at,
+    }
+    if terms is not None:
+        columns["terms"] = _rows(pa.array(terms.ravel(), type=pa.float64()), terms.shape[-1])
+    if top is not None:
+        index, term = (pa.array(part.ravel()) for part in top)
+        pairs = pa.StructArray.from_arrays([index, term], names=["index", "term"])
+        columns["top"] = _rows(pairs, top[0].shape[-1])
+    table = pa.table(columns)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
