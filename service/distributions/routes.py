@@ -13,19 +13,27 @@ from service.distributions.closed_forms import CLOSED_FORMS
 from service.distributions.distribution import Side
 from service.distributions.families import FAMILIES
 from service.distributions.gaussian_distances import distances
+from service.distributions.json_reader import read_json
 from service.distributions.parsing import Limits, parse
 from service.distributions.tensors import Array, Mask
 from service.divergences.scoring import log_unit
 from service.web.deps import SettingsDep, require_api_key_for_divergences
-from service.web.json_body import ModelBodyRoute
+from service.web.json_body import JSONReader, ModelBodyRoute
 
 # Monte Carlo draws at most this many numbers for one request (about 80 MB of float64
 # per array it holds).
 MAX_DRAWS = 10_000_000
 
 
+class DistributionsRoute(ModelBodyRoute):
+    """Bodies read by :func:`.json_reader.read_json` first (numbers straight into numpy)."""
+
+    def json_reader(self) -> JSONReader | None:
+        return read_json
+
+
 router = APIRouter(
-    route_class=ModelBodyRoute,
+    route_class=DistributionsRoute,
     tags=["distributions"],
     dependencies=[Depends(require_api_key_for_divergences)],
 )
