@@ -31,6 +31,7 @@ from service.interop import v2, v2_app
 from service.jobs import routes as jobs
 from service.jobs.metrics import JobsCollector
 from service.jobs.runtime import Jobs, JobsConnector
+from service.samples import routes as samples
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limits = limits_from(settings)
     install_error_handlers(app)
-    for router in (health, metrics, divergences, divergence_streams, distributions, jobs):
+    for router in (health, metrics, divergences, divergence_streams, distributions, samples, jobs):
         app.include_router(router.router)
     # The Open Inference Protocol: an application of its own, with its own error shape.
     v2_protocol = v2_app.create_app(settings, app.state.limits)

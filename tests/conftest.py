@@ -124,6 +124,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "DIVERGENCE_MAX_BODY_BYTES": str(4 * 1024 * 1024),
             "DIVERGENCE_MAX_VECTOR_LENGTH": "100000",
             "DIVERGENCE_MAX_BATCH_ROWS": "50000",
+            "DIVERGENCE_MAX_SAMPLE_ROWS": "50000",
         },
     )
     yield running

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest request body.")
     max_vector_length: int = Field(1_000_000, gt=0, description="Most elements in one vector.")
     max_batch_rows: int = Field(1_000_000, gt=0, description="Most rows in one batch.")
+    max_sample_rows: int = Field(
+        100_000, gt=0, description="Most rows in one sample (x or y) of POST /samples/..."
+    )
     sum_tolerance: float = Field(
         1e-6, gt=0, lt=1, description="How far from 1 a vector's sum may be without normalize."
     )
