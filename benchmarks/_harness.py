@@ -238,6 +238,22 @@ def markdown_table(headers: Sequence[object], rows: Sequence[Sequence[object]]) 
     return "\n".join(["", line(headers), rule, *(line(row) for row in rows), ""])
 
 
+def stage_table(measured: dict[str, list[float]], baseline: str, *, markdown: bool) -> str:
+    """Stages timed in seconds as a table: best and median ms, and the median as a multiple
+    of the median of ``baseline`` (one of the stages)."""
+    base = statistics.median(measured[baseline])
+    rows = [
+        [
+            name,
+            f"{min(times) * 1e3:,.1f}",
+            f"{statistics.median(times) * 1e3:,.1f}",
+            f"{statistics.median(times) / base:.2f}",
+        ]
+        for name, times in measured.items()
+    ]
+    return table(["stage", "best ms", "median ms", "x baseline"], rows, markdown=markdown)
+
+
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 V2_HEADER_LENGTH = "Inference-Header-Content-Length"
 

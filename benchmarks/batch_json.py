@@ -43,7 +43,7 @@ from _harness import (
     say,
     service_argv,
     service_env,
-    table,
+    stage_table,
     timings,
     wait_for_tensorflow,
 )
@@ -161,16 +161,7 @@ def main() -> None:
         measured[name] = timings(fn, args.repeats)
 
     base = statistics.median(measured["baseline: orjson + np.array + formulas.kl"])
-    rows = [
-        [
-            name,
-            f"{min(times) * 1e3:,.1f}",
-            f"{statistics.median(times) * 1e3:,.1f}",
-            f"{statistics.median(times) / base:.2f}",
-        ]
-        for name, times in measured.items()
-    ]
-    print(table(["stage", "best ms", "median ms", "x baseline"], rows, markdown=md))
+    print(stage_table(measured, "baseline: orjson + np.array + formulas.kl", markdown=md))
     ratio = statistics.median(http) / base
     best_ratio = min(http) / min(measured["baseline: orjson + np.array + formulas.kl"])
     verdict = "met" if ratio <= 1.3 else "MISSED"

@@ -42,7 +42,7 @@ from _harness import (
     say,
     service_argv,
     service_env,
-    table,
+    stage_table,
     timings,
 )
 
@@ -193,16 +193,7 @@ def main() -> None:
 
     base_times = measured["baseline: orjson + np.array + cholesky + kl"]
     base = statistics.median(base_times)
-    rows = [
-        [
-            name,
-            f"{min(times) * 1e3:,.1f}",
-            f"{statistics.median(times) * 1e3:,.1f}",
-            f"{statistics.median(times) / base:.2f}",
-        ]
-        for name, times in measured.items()
-    ]
-    print(table(["stage", "best ms", "median ms", "x baseline"], rows, markdown=md))
+    print(stage_table(measured, "baseline: orjson + np.array + cholesky + kl", markdown=md))
     ratio = statistics.median(http) / base
     best_ratio = min(http) / min(base_times)
     verdict = "met" if ratio <= TARGET else "MISSED"
