@@ -17,15 +17,20 @@ from service.distributions.canonical import Canonical
 from service.distributions.densities import LogDensity, Sampler
 from service.distributions.parameters import (
     COUNT,
+    COVARIANCE,
     HALF_OPEN_UNIT,
+    LOC,
     LOWER_CHOLESKY,
     NON_NEGATIVE,
     POSITIVE,
+    RATE,
     REAL,
+    SCALE,
     SIMPLEX,
+    SUCCESS,
     SYMMETRIC_POSITIVE_DEFINITE,
-    UNIT_INTERVAL,
     Parameter,
+    probs_or_logits,
 )
 from service.distributions.supports import POSITIVE_REALS, REALS, Kind, Support
 
@@ -46,29 +51,13 @@ class Family:
     example: dict[str, Any]
 
 
-_LOC = Parameter("loc", "location (the mean of a normal)", REAL)
-_SCALE = Parameter("scale", "scale (the standard deviation of a normal)", POSITIVE)
-_RATE = Parameter("rate", "rate (1 / mean of an exponential)", POSITIVE)
-
-
-def _probs_or_logits(probs: Parameter) -> tuple[Parameter, Parameter]:
-    logits = Parameter("logits", "log odds of success, log(probs / (1 - probs))", REAL)
-    return (
-        Parameter(probs.name, probs.meaning, probs.constraint, choice="probs | logits"),
-        Parameter(logits.name, logits.meaning, logits.constraint, choice="probs | logits"),
-    )
-
-
-_SUCCESS = _probs_or_logits(Parameter("probs", "probability of success", UNIT_INTERVAL))
-_COVARIANCE = "covariance_matrix | precision_matrix | scale_tril"
-
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family(
             "normal",
             "Normal (Gaussian)",
-            (_LOC, _SCALE),
+            (LOC, SCALE),
             REALS,
             0,
             canonical.scalars,
@@ -86,21 +75,21 @@ FAMILIES: dict[str, Family] = {
                     "covariance matrix",
                     SYMMETRIC_POSITIVE_DEFINITE,
                     2,
-                    _COVARIANCE,
+                    COVARIANCE,
                 ),
                 Parameter(
                     "precision_matrix",
                     "inverse of the covariance matrix",
                     SYMMETRIC_POSITIVE_DEFINITE,
                     2,
-                    _COVARIANCE,
+                    COVARIANCE,
                 ),
                 Parameter(
                     "scale_tril",
                     "lower Cholesky factor L of the covariance L L^T",
                     LOWER_CHOLESKY,
                     2,
-                    _COVARIANCE,
+                    COVARIANCE,
                 ),
             ),
             Support(Kind.VECTOR, "R^n"),
@@ -144,7 +133,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "bernoulli",
             "Bernoulli",
-            _SUCCESS,
+            SUCCESS,
             Support(Kind.DISCRETE, "{0, 1}", supports.binary),
             0,
             canonical.binary,
@@ -155,7 +144,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "binomial",
             "Binomial",
-            (Parameter("total_count", "number of trials", COUNT), *_SUCCESS),
+            (Parameter("total_count", "number of trials", COUNT), *SUCCESS),
             Support(Kind.DISCRETE, "{0, 1, ..., total_count}", supports.binary),
             0,
             canonical.binary,
@@ -166,7 +155,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "geometric",
             "Geometric (failures before the first success)",
-            _probs_or_logits(Parameter("probs", "probability of success", HALF_OPEN_UNIT)),
+            probs_or_logits(Parameter("probs", "probability of success", HALF_OPEN_UNIT)),
             Support(Kind.DISCRETE, "{0, 1, ...}", supports.counts("probs")),
             0,
             canonical.binary,
@@ -213,7 +202,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "gamma",
             "Gamma",
-            (Parameter("concentration", "shape (alpha)", POSITIVE), _RATE),
+            (Parameter("concentration", "shape (alpha)", POSITIVE), RATE),
             POSITIVE_REALS,
             0,
             canonical.scalars,
@@ -224,7 +213,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "exponential",
             "Exponential",
-            (_RATE,),
+            (RATE,),
             POSITIVE_REALS,
             0,
             canonical.scalars,
@@ -235,7 +224,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "laplace",
             "Laplace",
-            (_LOC, Parameter("scale", "scale (mean absolute deviation)", POSITIVE)),
+            (LOC, Parameter("scale", "scale (mean absolute deviation)", POSITIVE)),
             REALS,
             0,
             canonical.scalars,
@@ -260,7 +249,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "gumbel",
             "Gumbel (maximum extreme value)",
-            (_LOC, Parameter("scale", "scale", POSITIVE)),
+            (LOC, Parameter("scale", "scale", POSITIVE)),
             REALS,
             0,
             canonical.scalars,

@@ -113,3 +113,23 @@ def _lower_cholesky(array: Array, loc: Loc, tolerance: float) -> None:
 
 
 LOWER_CHOLESKY = Constraint("lower triangular, positive diagonal", _lower_cholesky)
+
+
+# Parameters several families share, in torch's words.
+LOC = Parameter("loc", "location (the mean of a normal)", REAL)
+SCALE = Parameter("scale", "scale (the standard deviation of a normal)", POSITIVE)
+RATE = Parameter("rate", "rate (1 / mean of an exponential)", POSITIVE)
+
+
+def probs_or_logits(probs: Parameter) -> tuple[Parameter, Parameter]:
+    """``probs`` and ``logits``, the two ways of giving a probability: exactly one of them."""
+    logits = Parameter("logits", "log odds of success, log(probs / (1 - probs))", REAL)
+    return (
+        Parameter(probs.name, probs.meaning, probs.constraint, choice="probs | logits"),
+        Parameter(logits.name, logits.meaning, logits.constraint, choice="probs | logits"),
+    )
+
+
+SUCCESS = probs_or_logits(Parameter("probs", "probability of success", UNIT_INTERVAL))
+# The three ways of giving a Gaussian's shape: exactly one of them.
+COVARIANCE = "covariance_matrix | precision_matrix | scale_tril"
