@@ -31,7 +31,9 @@ from service.interop import v2, v2_app
 from service.jobs import routes as jobs
 from service.jobs.metrics import JobsCollector
 from service.jobs.runtime import Jobs, JobsConnector
+from service.samples import profile_routes as profiles
 from service.samples import routes as samples
+from service.samples.profile_store import ProfileStore
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +63,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=warm_tensorflow, name="warm-tensorflow", daemon=True).start()
     collectors: list[JobsCollector] = []
 
-    def register_metrics(jobs: Jobs) -> None:
+    def on_ready(jobs: Jobs) -> None:
         collectors.append(JobsCollector(jobs))
         REGISTRY.register(collectors[-1])
+        # Profiles live in the job database: usable once it is open and migrated.
+        app.state.profile_store = ProfileStore(jobs.store.engine)
 
-    connector = JobsConnector(
-        settings, with_worker=settings.embedded_worker, on_ready=register_metrics
-    )
+    connector = JobsConnector(settings, with_worker=settings.embedded_worker, on_ready=on_ready)
     app.state.jobs_connector = connector
     connector.start()
     try:
@@ -76,6 +78,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for collector in collectors:
             REGISTRY.unregister(collector)
         connector.close()
+        app.state.profile_store = None
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -109,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limits = limits_from(settings)
     install_error_handlers(app)
-    for router in (health, metrics, divergences, divergence_streams, distributions, samples, jobs):
+    routers = (health, metrics, divergences, divergence_streams, distributions, samples, profiles)
+    for router in (*routers, jobs):
         app.include_router(router.router)
     # The Open Inference Protocol: an application of its own, with its own error shape.
     v2_protocol = v2_app.create_app(settings, app.state.limits)

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     max_sample_rows: int = Field(
         100_000, gt=0, description="Most rows in one sample (x or y) of POST /samples/..."
     )
+    max_table_rows: int = Field(
+        1_000_000, gt=0, description="Most rows in one table of POST /profiles or its drift."
+    )
     sum_tolerance: float = Field(
         1e-6, gt=0, lt=1, description="How far from 1 a vector's sum may be without normalize."
     )

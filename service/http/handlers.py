@@ -90,7 +90,7 @@ async def _too_many(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    what = "job database" if isinstance(exc, SQLAlchemyError) else "queue"
+    what = "database" if isinstance(exc, SQLAlchemyError) else "queue"
     reason = (
         str(exc)
         if isinstance(exc, Unavailable)

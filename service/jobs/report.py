@@ -20,16 +20,6 @@ LINE_STYLES = ("-", "--", ":", "-.")
 # KL is drawn wide and pale under CE, so curves that coincide stay visible as both.
 WIDTHS: dict[str, dict[str, float]] = {"kl": {"linewidth": 5, "alpha": 0.45}}
 
-# The page loads nothing but its own pictures.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
 
 def curves_png(runs: list[dict[str, Any]], metric: str) -> bytes:
     """``metric`` per epoch, one line per run: each loss a colour, each run a line style."""

@@ -15,6 +15,7 @@ from service.jobs.deps import JobsDep
 from service.jobs.store import CANCELLED, FINISHED, Job
 from service.web.deps import SettingsDep, require_api_key
 from service.web.json_body import ModelBodyRoute
+from service.web.pages import SECURITY_HEADERS
 from service.web.responses import (
     JSON_ERRORS_OF_NON_JSON_ROUTES,
     NOT_FOUND,
@@ -182,9 +183,7 @@ def cancel_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
 )
 def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
     """An HTML page for people: parameters, summary table, learning curves."""
-    return HTMLResponse(
-        report.report_html(_read(_job(jobs, job_id))), headers=report.SECURITY_HEADERS
-    )
+    return HTMLResponse(report.report_html(_read(_job(jobs, job_id))), headers=SECURITY_HEADERS)
 
 
 @router.get(
@@ -202,5 +201,5 @@ def job_curves(
     """A learning-curve picture: the metric per epoch, each loss a colour, each run a line."""
     runs = (_job(jobs, job_id).results or {}).get("runs", [])
     return Response(
-        report.curves_png(runs, metric), media_type="image/png", headers=report.SECURITY_HEADERS
+        report.curves_png(runs, metric), media_type="image/png", headers=SECURITY_HEADERS
     )

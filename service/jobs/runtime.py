@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from service.core.config import Settings
 from service.jobs.queue import JobQueue, make_huey
 from service.jobs.runner import JobRunner
-from service.jobs.store import JobStore, make_engine
+from service.jobs.store import JobStore
 from service.jobs.worker import Worker, worker_id
+from service.storage.database import make_engine
 
 log = logging.getLogger(__name__)
 

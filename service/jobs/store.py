@@ -6,26 +6,16 @@ exactly one of the racers wins. New jobs are inserted by ``admission``, under a 
 lock that keeps each client within its limits.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    Integer,
-    String,
-    Text,
-    create_engine,
-    event,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from service.storage import database
+from service.storage.database import Base, in_utc, now
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "queued",
@@ -37,18 +27,12 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
 FINISHED = (SUCCEEDED, FAILED, CANCELLED)
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
 class Job(Base):
     """One experiment job."""
 
     __tablename__ = "jobs"
+    # Per-client admission counts a client's recent jobs (migration 0002).
+    __table_args__ = (Index("ix_jobs_client_created_at", "client", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     experiment: Mapped[str] = mapped_column(String(64))
@@ -71,25 +55,9 @@ def _in_utc(job: Job) -> Job:
     """``job`` with aware datetimes: SQLite hands back naive ones, and every time is UTC."""
     for name in ("created_at", "started_at", "finished_at", "heartbeat_at"):
         moment = getattr(job, name)
-        if moment is not None and moment.tzinfo is None:
-            setattr(job, name, moment.replace(tzinfo=UTC))
+        if moment is not None:
+            setattr(job, name, in_utc(moment))
     return job
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL mode and a busy timeout for concurrent use."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection: Any, _: Any) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
 
 
 class JobStore:
@@ -99,26 +67,15 @@ class JobStore:
         self.engine = engine
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (safe to run from many processes)."""
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", "service.jobs:migrations")
-        with self.engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            connection.commit()
+        """Bring the schema to the newest revision (safe to run from many processes)."""
+        database.migrate(self.engine)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
-        with self.engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
+        database.ping(self.engine)
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+    def _session(self) -> AbstractContextManager[Session]:
+        return database.transaction(self.engine)
 
     def get(self, job_id: str) -> Job | None:
         with self._session() as session:
@@ -252,9 +209,7 @@ class JobStore:
         """The stalest heartbeat among running jobs (None when none runs)."""
         with self._session() as session:
             moment = session.scalar(select(func.min(Job.heartbeat_at)).where(Job.status == RUNNING))
-        if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment
+        return None if moment is None else in_utc(moment)
 
     def count_by_status(self) -> dict[str, int]:
         with self._session() as session:

@@ -4,9 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from service.core.config import Settings
-from service.divergences.inputs import Limits
 from service.samples import schemas
+from service.samples.deps import divergence_limits
 from service.samples.estimators import ESTIMATORS, estimate
 from service.samples.methods import Estimate, Options, json_number
 from service.samples.parsing import check_pair, parse_sample
@@ -77,16 +76,8 @@ def sample_divergence(
         seed=body.seed,
         max_bins=min(schemas.MAX_BINS, settings.max_vector_length),
     )
-    found = estimate(name, body.method, x, y, options, _limits(settings))
+    found = estimate(name, body.method, x, y, options, divergence_limits(settings))
     return _answer(name, found, x.size, y.size)
-
-
-def _limits(settings: Settings) -> Limits:
-    return Limits(
-        max_vector_length=settings.max_vector_length,
-        max_batch_rows=settings.max_batch_rows,
-        sum_tolerance=settings.sum_tolerance,
-    )
 
 
 def _answer(name: str, found: Estimate, n_x: int, n_y: int) -> schemas.SampleDivergenceResponse:

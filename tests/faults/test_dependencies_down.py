@@ -80,6 +80,8 @@ def test_postgres_stopped_and_back(
             listed = client.get("/jobs")
             assert listed.status_code == 503 and "database" in listed.json()["detail"]
             assert listed.headers["retry-after"]
+            profiles = client.get("/profiles")
+            assert profiles.status_code == 503 and "database" in profiles.json()["detail"]
 
             postgres_proxy.start()
             eventually(lambda: client.get("/readyz").status_code == 200)
@@ -101,9 +103,12 @@ def test_the_service_starts_while_postgres_is_down_and_connects_when_it_is_back(
             ready = client.get("/readyz")
             assert ready.status_code == 503 and "unavailable" in ready.json()["checks"]["jobs"]
             assert client.get("/jobs").status_code == 503
+            profiles = client.post("/profiles", json={"columns": {"x": [1.5, 2.5]}})
+            assert profiles.status_code == 503 and "database" in profiles.json()["detail"]
             postgres_proxy.start()
             eventually(lambda: client.get("/jobs").status_code == 200)
             assert client.get("/readyz").status_code == 200
+            assert client.post("/profiles", json={"columns": {"x": [1.5, 2.5]}}).status_code == 201
     finally:
         stop_server(server)
 

@@ -48,9 +48,10 @@ CONFIG = schemathesis.Config.from_dict(
 )
 
 
-@schemathesis.serializer("application/vnd.apache.arrow.stream")
+@schemathesis.serializer("application/vnd.apache.arrow.stream", "application/vnd.apache.parquet")
 def _arrow_bytes(ctx: Any, value: Any) -> bytes:
-    """Arrow bodies are binary: schemathesis' bytes go as they are (mostly not Arrow)."""
+    """Arrow and Parquet bodies are binary: schemathesis' bytes go as they are (mostly
+    neither)."""
     return value if isinstance(value, bytes) else json.dumps(value).encode()
 
 

@@ -32,8 +32,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from service.core.errors import InvalidInput
 from service.divergences.schemas import Vector
+from service.web.arrow_ipc import ARROW_STREAM, read_stream
 
-ARROW_STREAM = "application/vnd.apache.arrow.stream"
 ARROW_BODY_DOC: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
 _METADATA_ROW = TypeAdapter(Vector)
 
@@ -84,53 +84,9 @@ def _matrix(table: pa.Table, name: str, body: memoryview) -> np.ndarray:
     return _in_place(array, body).reshape(len(column), width)
 
 
-# pyarrow tells nothing of compression until it has decompressed (and allocated what the
-# stream claims); each message's flatbuffer header tells it first. Arrow has verified the
-# flatbuffer by the time it hands the message over, so its offsets are within it.
-def _u32(buffer: memoryview, at: int, signed: bool = False) -> int:
-    return int.from_bytes(buffer[at : at + 4], "little", signed=signed)
-
-
-def _field(buffer: memoryview, table: int, index: int) -> int:
-    """Where field ``index`` of the flatbuffer table at ``table`` is; 0 where it is absent."""
-    vtable = table - _u32(buffer, table, signed=True)
-    entry = 4 + 2 * index
-    if entry + 2 > int.from_bytes(buffer[vtable : vtable + 2], "little"):
-        return 0
-    offset = int.from_bytes(buffer[vtable + entry : vtable + entry + 2], "little")
-    return table + offset if offset else 0
-
-
-def _compressed(message: pa.ipc.Message) -> bool:
-    """Whether a record or dictionary batch message says its buffers are compressed: its
-    flatbuffer's ``Message.header`` (a ``RecordBatch``, or a ``DictionaryBatch`` whose
-    ``data`` is one) has a ``compression`` field."""
-    if message.type not in ("record batch", "dictionary"):
-        return False
-    buffer = memoryview(message.metadata)
-    header = _field(buffer, _u32(buffer, 0), 2)
-    batch = header + _u32(buffer, header) if header else 0
-    if batch and message.type == "dictionary":
-        data = _field(buffer, batch, 1)
-        batch = data + _u32(buffer, data) if data else 0
-    return bool(batch and _field(buffer, batch, 3))
-
-
 def _table(body: bytes | bytearray | memoryview) -> pa.Table:
     """The stream's table, validated in full: its offsets, lengths and buffers agree."""
-    try:
-        if any(map(_compressed, pa.ipc.MessageReader.open_stream(pa.py_buffer(body)))):
-            raise InvalidInput(
-                ("body",),
-                "the Arrow stream's buffers are compressed; send them uncompressed "
-                "(IpcWriteOptions(compression=None), pyarrow's default)",
-                "arrow_compressed",
-            )
-        table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
-    except (pa.ArrowException, OSError) as error:
-        raise InvalidInput(
-            ("body",), f"not an Arrow IPC stream: {error}", "arrow_invalid"
-        ) from None
+    table = read_stream(body)
     try:
         table.validate(full=True)  # reads every field's name too
     except pa.ArrowException as error:

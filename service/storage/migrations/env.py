@@ -1,8 +1,9 @@
-"""Alembic's environment for the job table: runs on the connection the caller hands in."""
+"""Alembic's environment for the service's tables: runs on the connection the caller hands
+in. The revisions spell out their tables (``op.create_table``): upgrading needs no models."""
 
 from alembic import context
 
-from service.jobs.store import Base
+from service.storage.database import Base
 
 # Several API processes may start at once against one PostgreSQL: one migrates at a time.
 _MIGRATION_LOCK = 727_274_001

@@ -1,0 +1,141 @@
+"""Arrow and Parquet bodies as Arrow tables, and columns as checked arrays.
+
+The checks of a column's values run over whole arrays (numpy, pyarrow.compute), never a
+Python loop over rows, so that a million rows of 25 columns read in well under a second.
+Errors are :class:`~service.core.errors.InvalidInput` whose ``loc`` ends in the column's
+name and, where one row is to blame, its row (the first one).
+"""
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from service.core.errors import InputTooLarge, InvalidInput, Loc
+from service.web import arrow_ipc
+
+MISSING = "drop or impute missing values before profiling (the service does not guess them)"
+
+
+def refuse_missing(loc: Loc, row: int, what: str) -> InvalidInput:
+    """The error for a missing value (``what``: null, NaN, Infinity) at ``row``."""
+    return InvalidInput((*loc, row), f"column {loc[-1]!r}, row {row}, is {what}; {MISSING}")
+
+
+def not_finite(value: float) -> str:
+    """How JSON's extensions write a number that is not finite."""
+    return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+
+
+def finite(numbers: np.ndarray, loc: Loc) -> np.ndarray:
+    """``numbers`` (float64), refused at the first NaN or infinite row."""
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise refuse_missing(loc, row, not_finite(float(numbers[row])))
+    return numbers
+
+
+def _first_null(column: pa.ChunkedArray, loc: Loc) -> None:
+    if pa.types.is_dictionary(column.type):
+        flags = pc.is_null(column)  # a dictionary's nulls may be in its values too
+        if not pc.any(flags).as_py():
+            return
+    elif column.null_count:
+        flags = pc.is_null(column)
+    else:
+        return
+    row = int(np.argmax(flags.to_numpy(zero_copy_only=False)))
+    raise refuse_missing(loc, row, "null")
+
+
+def numbers(column: pa.ChunkedArray, loc: Loc) -> np.ndarray:
+    """An integer or floating column as float64 (a view of the body's memory where it is
+    one chunk of float64), refused at its first null, NaN or infinite row."""
+    _first_null(column, loc)
+    parts = [chunk.to_numpy(zero_copy_only=False) for chunk in column.chunks]
+    joined = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return finite(joined.astype(np.float64, copy=False), loc)
+
+
+def booleans(column: pa.ChunkedArray, loc: Loc) -> tuple[tuple[str, ...], np.ndarray]:
+    """A boolean column's labels ("false", "true": those present) and their counts."""
+    _first_null(column, loc)
+    trues = int(pc.sum(column).as_py() or 0)
+    counts = np.array([len(column) - trues, trues], dtype=np.int64)
+    present = counts > 0
+    labels = tuple(label for label, kept in zip(("false", "true"), present, strict=True) if kept)
+    return labels, counts[present]
+
+
+def _dictionary_counts(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    # Each chunk's own dictionary, counted by its indices: pyarrow's value_counts unifies
+    # the chunks' dictionaries and miscounts when one repeats a value (pyarrow 26).
+    values, counts = [], []
+    for chunk in column.chunks:
+        indices = chunk.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        values.append(chunk.dictionary.cast(pa.large_string()))
+        counts.append(np.bincount(indices, minlength=len(chunk.dictionary)))
+    return pa.concat_arrays(values), np.concatenate(counts)
+
+
+def labels(column: pa.ChunkedArray, loc: Loc) -> tuple[tuple[str, ...], np.ndarray]:
+    """A string (or dictionary-of-string) column's distinct labels, sorted by code point,
+    and the count of each. A dictionary may repeat a value or hold unused ones: counts are
+    of the values the rows take."""
+    _first_null(column, loc)
+    if pa.types.is_dictionary(column.type):
+        values, counts = _dictionary_counts(column)
+    else:
+        counted = pc.value_counts(column)
+        values = counted.field("values").cast(pa.large_string())
+        counts = counted.field("counts").to_numpy()
+    grouped = (
+        pa.table({"label": values, "count": pa.array(counts, pa.int64())})
+        .group_by("label")
+        .aggregate([("count", "sum")])
+        .filter(pc.field("count_sum") > 0)
+        .sort_by("label")
+    )
+    totals = grouped.column("count_sum").to_numpy().astype(np.int64, copy=False)
+    return tuple(grouped.column("label").to_pylist()), totals
+
+
+def _validated(table: pa.Table, what: str) -> pa.Table:
+    try:
+        table.validate(full=True)  # offsets within their values, UTF-8 strings, names
+    except pa.ArrowException as error:
+        raise InvalidInput(("body",), f"not a valid {what}: {error}", "arrow_invalid") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            ("body",), f"not a valid {what}: a column name is not UTF-8", "arrow_invalid"
+        ) from None
+    return table
+
+
+def read_stream(body: bytes | bytearray | memoryview) -> pa.Table:
+    """An Arrow IPC stream's table, validated in full; compressed buffers are refused."""
+    return _validated(arrow_ipc.read_stream(body), "Arrow IPC stream")
+
+
+def read_parquet(body: bytes | bytearray | memoryview, *, max_rows: int) -> pa.Table:
+    """A Parquet file's table; its row count is read from the footer first, so that a
+    file of too many rows is refused (413, at its first column) before it is decoded."""
+    try:
+        file = pq.ParquetFile(pa.BufferReader(pa.py_buffer(body)))
+        rows, names = file.metadata.num_rows, file.schema_arrow.names
+        if rows > max_rows and names:
+            raise InputTooLarge(
+                ("body", names[0]),
+                f"column {names[0]!r} has {rows} rows; the limit is {max_rows}",
+            )
+        table = file.read()
+    except (pa.ArrowException, OSError) as error:
+        raise InvalidInput(("body",), f"not a Parquet file: {error}", "parquet_invalid") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            ("body",), "not a valid Parquet file: a column name is not UTF-8", "parquet_invalid"
+        ) from None
+    return _validated(table, "Parquet file")
