@@ -71,11 +71,13 @@ def edges(bins: Bins, x: np.ndarray, y: np.ndarray, *, count: int, max_bins: int
             return _quantile_edges(x, pooled, count)
         if bins in WIDTH_RULES:
             width = _width(bins, pooled)
-            wanted = math.ceil(spread / width) if width > 0 else 1
+            # A width under the spread's float64 resolution asks for infinitely many.
+            wanted = spread / width if width > 0 else 1.0
             if wanted > max_bins:
+                many = f"{math.ceil(wanted)}" if math.isfinite(wanted) else "more than 1e308"
                 raise InputTooLarge(
                     ("body", "bins"),
-                    f"the {bins!r} rule gives {wanted} bins for these samples; the limit is "
+                    f"the {bins!r} rule gives {many} bins for these samples; the limit is "
                     f"{max_bins}: give a count, edges or another rule",
                 )
         return np.histogram_bin_edges(pooled, bins=bins)

@@ -18,7 +18,8 @@ Methods, with P = the current table and Q = the reference:
 - ``psi``: the Population Stability Index, sum_i (p_i - q_i) ln(p_i / q_i), which is the
   Jeffreys divergence in nats (scored as ``jeffreys``).
 
-Defaults: numeric columns ``wasserstein``, threshold 0.1 (reference standard deviations);
+Defaults: numeric columns ``wasserstein`` (given as counts, :mod:`.count_tables`:
+``js_distance``, as Wasserstein needs the values), threshold 0.1 (reference standard deviations);
 categorical columns ``js_distance`` in bits (so in [0, 1]), threshold 0.1; ``psi``
 threshold 0.2; any other member threshold 0.1, in nats (``js_distance`` always in bits).
 The members score a numeric column with its outer cells folded into the first and last
@@ -50,6 +51,7 @@ from service.divergences.catalog import DIVERGENCES
 from service.divergences.inputs import Limits
 from service.divergences.scoring import score
 from service.samples.binning import PRIORS, prior_value
+from service.samples.count_tables import CellCounts, CountTable
 from service.samples.profiles import (
     CATEGORICAL,
     NUMERIC,
@@ -68,6 +70,7 @@ WASSERSTEIN, PSI = "wasserstein", "psi"
 MEMBERS = tuple(n for n, d in DIVERGENCES.items() if d.needs_q and not d.parameters)
 METHODS = (WASSERSTEIN, PSI, *MEMBERS)
 DEFAULT_METHODS = {NUMERIC: WASSERSTEIN, CATEGORICAL: "js_distance"}
+COUNTS_METHOD = "js_distance"
 DEFAULT_THRESHOLD = 0.1
 THRESHOLDS = {PSI: 0.2}
 BASES: dict[str, float | str] = {"js_distance": 2.0}
@@ -83,18 +86,22 @@ class ColumnOptions:
     prior: str | float = "none"  # as service.samples.binning.prior_value
 
 
-def _checked(name: str, kind: str, options: ColumnOptions) -> tuple[str, float, float]:
-    """The column's method, threshold and prior, each checked; 422 at its option's loc."""
+def _checked(
+    name: str, kind: str, options: ColumnOptions, counted: bool = False
+) -> tuple[str, float, float]:
+    """The column's method, threshold and prior, each checked; 422 at its option's loc.
+    A column given as counts (``counted``) is scored by ``js_distance`` by default."""
     loc = ("body", "methods", name)
-    method = options.method or DEFAULT_METHODS[kind]
+    method = options.method or (COUNTS_METHOD if counted else DEFAULT_METHODS[kind])
     if method not in METHODS:
         raise InvalidInput(
             (*loc, "method"), f"unknown method {method!r}; the methods are {', '.join(METHODS)}"
         )
-    if method == WASSERSTEIN and kind != NUMERIC:
+    if method == WASSERSTEIN and (kind != NUMERIC or counted):
+        given = "given as counts" if counted else "categorical"
         raise InvalidInput(
             (*loc, "method"),
-            f"wasserstein needs numbers; column {name!r} is categorical: use one of "
+            f"wasserstein needs the values; column {name!r} is {given}: use one of "
             f"{', '.join(METHODS[1:])}",
         )
     threshold = options.threshold
@@ -111,9 +118,12 @@ def _checked(name: str, kind: str, options: ColumnOptions) -> tuple[str, float, 
 
 
 def _numeric_cells(
-    name: str, profile: dict, column: Column, method: str
+    name: str, profile: dict, column: Column | CellCounts, method: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The current values sorted (wasserstein only: else empty), current and reference cells."""
+    if isinstance(column, CellCounts):
+        reference = np.array([0, *profile["counts"], 0], dtype=np.int64)
+        return np.empty(0), column.numeric_cells(len(profile["counts"])), reference
     if column.numbers is None:
         raise InvalidInput(
             column_loc(name),
@@ -128,7 +138,7 @@ def _numeric_cells(
 
 
 def _categorical_cells(
-    name: str, profile: dict, column: Column
+    name: str, profile: dict, column: Column | CellCounts
 ) -> tuple[list[str], np.ndarray, np.ndarray, list[dict[str, Any]]]:
     labels, counts = categories_of(column, name)
     known = {label: i for i, label in enumerate(profile["categories"])}
@@ -181,11 +191,11 @@ def _member_score(
 
 
 def column_drift(
-    name: str, profile: dict, column: Column, options: ColumnOptions, limits: Limits
+    name: str, profile: dict, column: Column | CellCounts, options: ColumnOptions, limits: Limits
 ) -> dict[str, Any]:
     """One column's drift from its profile (see the module's docstring for the result)."""
     kind = profile["kind"]
-    method, threshold, prior = _checked(name, kind, options)
+    method, threshold, prior = _checked(name, kind, options, isinstance(column, CellCounts))
     result: dict[str, Any] = {}
     ordered = np.empty(0)
     if kind == NUMERIC:
@@ -245,7 +255,7 @@ def dataset_drift(columns: dict[str, dict], drift_share: float) -> dict[str, Any
 
 def drift(
     profile_columns: dict[str, dict],
-    table: Table,
+    table: Table | CountTable,
     options: dict[str, ColumnOptions],
     drift_share: float,
     limits: Limits,
@@ -260,11 +270,14 @@ def drift(
                 ("body", "methods", name),
                 f"methods names column {name!r}; the profile has no such column",
             )
-        _checked(name, profile_columns[name]["kind"], column_options)
+        counted = isinstance(table.get(name), CellCounts)
+        _checked(name, profile_columns[name]["kind"], column_options, counted)
     for name in profile_columns:
         if name not in table:
+            counted = any(isinstance(c, CellCounts) for c in table.values())
             raise InvalidInput(
-                column_loc(name), f"the profile has column {name!r}; the table does not"
+                ("body", "counts", name) if counted else column_loc(name),
+                f"the profile has column {name!r}; the table does not",
             )
     columns = {
         name: column_drift(name, profile, table[name], options.get(name, ColumnOptions()), limits)

@@ -18,7 +18,12 @@ from service.samples.deps import ProfilesDep, divergence_limits
 from service.samples.drift import ColumnOptions, drift
 from service.samples.profile_store import DriftReport, Profile
 from service.samples.profiles import build_profile
-from service.samples.table_bodies import TABLE_BODY_DOC, TableBodyRoute, table_of
+from service.samples.table_bodies import (
+    TABLE_BODY_DOC,
+    TableBodyRoute,
+    current_table_of,
+    table_of,
+)
 from service.web.deps import SettingsDep, require_api_key
 from service.web.pages import SECURITY_HEADERS
 from service.web.responses import UNAUTHORIZED, MessageErrorBody
@@ -174,13 +179,13 @@ def create_drift(
     """Per column a score, its threshold and verdict; unseen categories; the dataset's
     verdict. Stored, with a report page."""
     profile = profiles.profile(_checked(profile_id, "profile"))
-    table = table_of(body, max_rows=settings.max_table_rows)
+    table = current_table_of(body, max_rows=settings.max_table_rows)
     options = {
         name: ColumnOptions(method=m.method, threshold=m.threshold, prior=m.prior)
         for name, m in body.methods.items()
     }
     result = drift(profile.columns, table, options, body.drift_share, divergence_limits(settings))
-    rows = next(iter(table.values())).rows
+    rows = max(column.rows for column in table.values())
     report = profiles.add_report(profile.id, rows=rows, result=result)
     response.headers["Location"] = f"/drift/{report.id}"
     return _drift(report)

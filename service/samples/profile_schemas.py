@@ -5,9 +5,9 @@ the column and the first offending row instead of one error per element.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
 
 from service.samples.profiles import DEFAULT_BINS
 from service.samples.schemas import MAX_PRIOR, Prior
@@ -36,6 +36,11 @@ _REFERENCE: Any = {
     "age": [34, 51, 29, 45, 38, 62, 27, 41, 55, 33],
     "income": [41.5, 72.0, 35.2, 58.8, 49.1, 80.3, 30.9, 52.6, 66.0, 44.4],
     "city": ["Lyon", "Paris", "Paris", "Lille", "Lyon", "Paris", "Nice", "Lyon", "Paris", "Lille"],
+}
+_COUNTS: Any = {
+    "age": {"0": 1, "4": 2, "9": 3, "15": 2, "above": 2},
+    "income": {"2": 1, "8": 4, "17": 3, "above": 2},
+    "city": {"Lyon": 3, "Paris": 2, "Brest": 3, "Lille": 1, "Nice": 1},
 }
 _CURRENT: Any = {
     "age": [36, 58, 31, 47, 40, 66, 29, 44, 59, 35],
@@ -119,11 +124,18 @@ class DriftRequest(TableRequest):
                     "methods": {"income": {"method": "psi", "threshold": 0.25}},
                     "drift_share": 0.3,
                 },
+                {"counts": _COUNTS},
             ]
         },
     )
 
-    columns: Columns
+    columns: Columns | None = None
+    counts: dict[str, dict[str, int]] | None = Field(
+        None,
+        description="Instead of columns: the rows counted per cell where the data lives "
+        "(docs/drift.md): for a numeric column of k bins the cells below, 0 to k-1 and "
+        "above; for a categorical one its categories. Scored by js_distance by default.",
+    )
     methods: dict[str, ColumnMethod] = Field(
         default_factory=dict, description="Per column: method, threshold and prior."
     )
@@ -133,6 +145,12 @@ class DriftRequest(TableRequest):
         le=1,
         description="The dataset drifted when at least this share of its columns did.",
     )
+
+    @model_validator(mode="after")
+    def _one_table(self) -> Self:
+        if (self.columns is None) == (self.counts is None):
+            raise ValueError("give the table as columns (its values) or counts (per cell)")
+        return self
 
 
 class NumericProfile(BaseModel):

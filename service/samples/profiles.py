@@ -33,6 +33,7 @@ import numpy as np
 from service.core.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from service.samples.count_tables import CellCounts
     from service.samples.tables import Column, Table
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -153,15 +154,20 @@ def numeric_profile(ordered: np.ndarray, bins: int, name: str) -> dict[str, Any]
     }
 
 
-def categories_of(column: Column, name: str) -> tuple[tuple[str, ...], np.ndarray]:
-    """The column's labels and counts (numbers as labels), at most :data:`MAX_CATEGORIES`."""
+def categories_of(column: Column | CellCounts, name: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """The column's labels and counts (numbers as labels; the cells of counts), at most
+    :data:`MAX_CATEGORIES`."""
     labels, counts = column.as_categories()
     if len(labels) > MAX_CATEGORIES:
         raise InvalidInput(
             column_loc(name),
             f"column {name!r} has {len(labels)} distinct values; a categorical column may "
             f"have at most {MAX_CATEGORIES} (an identifier is not a distribution"
-            + ("; declare it numeric in kinds)" if column.numbers is not None else ")"),
+            + (
+                "; declare it numeric in kinds)"
+                if getattr(column, "numbers", None) is not None
+                else ")"
+            ),
         )
     return labels, np.asarray(counts, dtype=np.int64)
 

@@ -3,14 +3,18 @@
 A JSON body carries its options beside ``columns``; an Arrow or Parquet body carries them
 as query parameters, per column with the column's name after a dot:
 ``?name=october&bins=30&kind.age=categorical`` for a profile,
-``?drift_share=0.3&method.income=psi&threshold.income=0.25&prior.city=laplace`` for drift.
+``?drift_share=0.3&method.income=psi&threshold.income=0.25&prior.city=laplace`` for drift,
+and ``?counts=true`` for a table of counts (:mod:`.count_tables`) in place of the values.
 """
 
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
 from pydantic import BaseModel
 
+from service.samples import arrow_tables
+from service.samples.count_tables import CountTable, read_counts_table, read_json_counts
 from service.samples.tables import Table, read_arrow_table, read_json_columns, read_parquet_table
 from service.web.arrow_ipc import ARROW_STREAM
 from service.web.json_body import Body, BodyReader, ModelBodyRoute, options_from_query
@@ -31,6 +35,10 @@ _PER_COLUMN = {
     "method": ("methods", "method"),
     "threshold": ("methods", "threshold"),
     "prior": ("methods", "prior"),
+}
+_TABLES: dict[str, Callable[..., pa.Table]] = {
+    ARROW_STREAM: lambda body, max_rows: arrow_tables.read_stream(body),
+    PARQUET: arrow_tables.read_parquet,
 }
 _READERS: dict[str, Callable[..., Table]] = {
     ARROW_STREAM: read_arrow_table,
@@ -66,18 +74,34 @@ def _number_or_text(text: str) -> Any:
 def _binary(media: str) -> BodyReader:
     def reader(model: type[BaseModel], body: Body, query: dict[str, str]) -> BaseModel:
         plain, per_column = split_query(query)
-        options = options_from_query(model, plain, **per_column, columns={"-": [0]})
+        # The body takes the place of columns, or of counts with ?counts=true.
+        table = {"counts": {"-": {"-": 1}}} if plain.pop("counts", "") == "true" else {}
+        options = options_from_query(model, plain, **per_column, **(table or _COLUMNS))
         options._body, options._media = body, media  # type: ignore[attr-defined]
         return options
 
     return reader
 
 
+_COLUMNS = {"columns": {"-": [0]}}
+
+
 def table_of(request: Any, *, max_rows: int) -> Table:
     """The request's table, from its Arrow or Parquet body or its JSON columns."""
-    if request._body is not None:
-        return _READERS[request._media](request._body, max_rows=max_rows)
-    return read_json_columns(request.columns, max_rows=max_rows)
+    if request._body is None:
+        return read_json_columns(request.columns, max_rows=max_rows)
+    return _READERS[request._media](request._body, max_rows=max_rows)
+
+
+def current_table_of(request: Any, *, max_rows: int) -> Table | CountTable:
+    """The table of a drift request: its values (:func:`table_of`), or its counts per cell
+    (:mod:`.count_tables`, at most ``max_rows`` cells)."""
+    if request.counts is None:
+        return table_of(request, max_rows=max_rows)
+    if request._body is None:
+        return read_json_counts(request.counts, max_cells=max_rows)
+    table = _TABLES[request._media](request._body, max_rows=max_rows)
+    return read_counts_table(table, max_cells=max_rows)
 
 
 class TableBodyRoute(ModelBodyRoute):

@@ -50,6 +50,14 @@ CASES: list[tuple[str, dict[str, Any], int, list[Any], str]] = [
     ("kl", {"x": [1.0] * 9, "y": X * 3, "method": "knn", "k": 2}, 422, ["body", "x"], "distinct"),
     ("entropy", {"x": X, "y": X, "permutations": 9}, 422, ["body", "permutations"], "x alone"),
     ("kl", {"x": X, "y": X, "bins": 10**6}, 413, ["body", "bins"], "the limit is"),
+    # A spread near float64's largest, with a width under its resolution (schemathesis).
+    (
+        "kl",
+        {"x": [-1.7976931348623157e308, 0.0, 1.0000000000000002, 0.0], "y": [1e-05]},
+        413,
+        ["body", "bins"],
+        "more than 1e308 bins",
+    ),
     (
         "kl",
         {"x": X, "y": X, "bins": 2000, "bootstrap": 10_000},
