@@ -5,8 +5,7 @@ import io
 import math
 import sqlite3
 import textwrap
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import POSTGRES, ROOT
+from tests.conftest import ROOT
 from tests.samples.test_profiles_http import ARROW, PARQUET, arrow_body
 
 ROWS = 3_000
@@ -71,18 +70,8 @@ def sqlite_rows(query: str, current: dict[str, np.ndarray]) -> list[tuple[str, s
         return db.execute(query).fetchall()
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    name = f"counts_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield f"{POSTGRES.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def postgres_rows(url: str, query: str, current: dict[str, np.ndarray]) -> list[tuple]:
-    with psycopg.connect(url) as db:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
         db.execute("CREATE TABLE events (price double precision, age double precision, city text)")
         with db.cursor() as cursor:
             cursor.executemany(
@@ -134,10 +123,10 @@ def test_the_documented_query_on_sqlite_gives_the_drift_of_the_values(
 
 
 def test_the_documented_query_on_postgresql_sent_as_parquet_gives_the_same(
-    client: httpx.Client, profiled: tuple[dict, dict[str, np.ndarray]], postgres: str
+    client: httpx.Client, profiled: tuple[dict, dict[str, np.ndarray]], database_url: str
 ) -> None:
     profile, current = profiled
-    rows = postgres_rows(postgres, documented_counts_query()(profile, "events"), current)
+    rows = postgres_rows(database_url, documented_counts_query()(profile, "events"), current)
     names, cells, counts = zip(*rows, strict=True)
     sink = io.BytesIO()
     pq.write_table(
