@@ -120,16 +120,46 @@ def read_stream(body: bytes | bytearray | memoryview) -> pa.Table:
     return _validated(arrow_ipc.read_stream(body), "Arrow IPC stream")
 
 
-def read_parquet(body: bytes | bytearray | memoryview, *, max_rows: int) -> pa.Table:
+def _decoded_size(metadata: pq.FileMetaData) -> int:
+    """What a Parquet file's columns take once read, from its footer: per column chunk its
+    pages' decoded size, or 8 bytes a row (numbers as float64, or the indices of a
+    dictionary) where that is more (a value repeated encodes to almost nothing)."""
+    total = 0
+    for i in range(metadata.num_row_groups):
+        group = metadata.row_group(i)
+        for j in range(group.num_columns):
+            total += max(group.column(j).total_uncompressed_size, 8 * group.num_rows)
+    return total
+
+
+def read_parquet(
+    body: bytes | bytearray | memoryview, *, max_rows: int, max_decoded: int | None = None
+) -> pa.Table:
     """A Parquet file's table; its row count is read from the footer first, so that a
-    file of too many rows is refused (413, at its first column) before it is decoded."""
+    file of too many rows is refused (413, at its first column) before it is decoded.
+
+    A few kilobytes of Parquet can decode to gigabytes (a value repeated, zstd): strings
+    are read dictionary-encoded, as they are stored, and a file whose footer says it
+    decodes to more than ``max_decoded`` bytes is refused (413).
+    """
     try:
-        file = pq.ParquetFile(pa.BufferReader(pa.py_buffer(body)))
-        rows, names = file.metadata.num_rows, file.schema_arrow.names
-        if rows > max_rows and names:
+        schema = pq.read_schema(pa.BufferReader(pa.py_buffer(body)))
+        strings = [
+            f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
+        file = pq.ParquetFile(pa.BufferReader(pa.py_buffer(body)), read_dictionary=strings)
+        metadata, names = file.metadata, file.schema_arrow.names
+        if metadata.num_rows > max_rows and names:
             raise InputTooLarge(
                 ("body", names[0]),
-                f"column {names[0]!r} has {rows} rows; the limit is {max_rows}",
+                f"column {names[0]!r} has {metadata.num_rows} rows; the limit is {max_rows}",
+            )
+        decoded = _decoded_size(metadata)
+        if max_decoded is not None and decoded > max_decoded:
+            raise InputTooLarge(
+                ("body",),
+                f"the Parquet file decodes to about {decoded} bytes; the limit is {max_decoded}"
+                " (twice the body limit): send the table in parts",
             )
         table = file.read()
     except (pa.ArrowException, OSError) as error:

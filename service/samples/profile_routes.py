@@ -111,7 +111,7 @@ def create_profile(
 ) -> schemas.ProfileRead:
     """Store, per column, its kind, bins, quantiles, categories and statistics (not the
     rows); the table is JSON columns, an Arrow IPC stream or a Parquet file."""
-    table = table_of(body, max_rows=settings.max_table_rows)
+    table = table_of(body, max_rows=settings.max_table_rows, max_bytes=settings.max_body_bytes)
     columns = build_profile(table, kinds=body.kinds, bins=body.bins)
     rows = next(iter(table.values())).rows
     profile = profiles.add_profile(
@@ -179,7 +179,9 @@ def create_drift(
     """Per column a score, its threshold and verdict; unseen categories; the dataset's
     verdict. Stored, with a report page."""
     profile = profiles.profile(_checked(profile_id, "profile"))
-    table = current_table_of(body, max_rows=settings.max_table_rows)
+    table = current_table_of(
+        body, max_rows=settings.max_table_rows, max_bytes=settings.max_body_bytes
+    )
     options = {
         name: ColumnOptions(method=m.method, threshold=m.threshold, prior=m.prior)
         for name, m in body.methods.items()

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from service.samples import arrow_tables
 from service.samples.count_tables import CountTable, read_counts_table, read_json_counts
-from service.samples.tables import Table, read_arrow_table, read_json_columns, read_parquet_table
+from service.samples.tables import Table, arrow_columns, read_json_columns
 from service.web.arrow_ipc import ARROW_STREAM
 from service.web.json_body import Body, BodyReader, ModelBodyRoute, options_from_query
 
@@ -36,14 +36,21 @@ _PER_COLUMN = {
     "threshold": ("methods", "threshold"),
     "prior": ("methods", "prior"),
 }
-_TABLES: dict[str, Callable[..., pa.Table]] = {
-    ARROW_STREAM: lambda body, max_rows: arrow_tables.read_stream(body),
-    PARQUET: arrow_tables.read_parquet,
-}
-_READERS: dict[str, Callable[..., Table]] = {
-    ARROW_STREAM: read_arrow_table,
-    PARQUET: read_parquet_table,
-}
+# A Parquet body may decode to twice the body limit: about what an Arrow body of the
+# same table may be (Arrow IPC is the decoded layout, and compressed streams are refused).
+DECODED_PER_BODY_BYTE = 2
+
+
+def _arrow(body: Body, max_rows: int, max_bytes: int) -> pa.Table:
+    return arrow_tables.read_stream(body)
+
+
+def _parquet(body: Body, max_rows: int, max_bytes: int) -> pa.Table:
+    decoded = DECODED_PER_BODY_BYTE * max_bytes
+    return arrow_tables.read_parquet(body, max_rows=max_rows, max_decoded=decoded)
+
+
+_TABLES: dict[str, Callable[[Body, int, int], pa.Table]] = {ARROW_STREAM: _arrow, PARQUET: _parquet}
 
 
 def split_query(query: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
@@ -86,21 +93,23 @@ def _binary(media: str) -> BodyReader:
 _COLUMNS = {"columns": {"-": [0]}}
 
 
-def table_of(request: Any, *, max_rows: int) -> Table:
-    """The request's table, from its Arrow or Parquet body or its JSON columns."""
+def table_of(request: Any, *, max_rows: int, max_bytes: int) -> Table:
+    """The request's table, from its Arrow or Parquet body (which ``max_bytes``, the body
+    limit, bounds once decoded too) or its JSON columns."""
     if request._body is None:
         return read_json_columns(request.columns, max_rows=max_rows)
-    return _READERS[request._media](request._body, max_rows=max_rows)
+    table = _TABLES[request._media](request._body, max_rows, max_bytes)
+    return arrow_columns(table, max_rows=max_rows)
 
 
-def current_table_of(request: Any, *, max_rows: int) -> Table | CountTable:
+def current_table_of(request: Any, *, max_rows: int, max_bytes: int) -> Table | CountTable:
     """The table of a drift request: its values (:func:`table_of`), or its counts per cell
     (:mod:`.count_tables`, at most ``max_rows`` cells)."""
     if request.counts is None:
-        return table_of(request, max_rows=max_rows)
+        return table_of(request, max_rows=max_rows, max_bytes=max_bytes)
     if request._body is None:
         return read_json_counts(request.counts, max_cells=max_rows)
-    table = _TABLES[request._media](request._body, max_rows=max_rows)
+    table = _TABLES[request._media](request._body, max_rows, max_bytes)
     return read_counts_table(table, max_cells=max_rows)
 
 
@@ -108,4 +117,4 @@ class TableBodyRoute(ModelBodyRoute):
     """A route whose body is a table in JSON, Arrow or Parquet (see the module)."""
 
     def readers(self) -> dict[str, BodyReader]:
-        return {media: _binary(media) for media in _READERS}
+        return {media: _binary(media) for media in _TABLES}

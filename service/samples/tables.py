@@ -219,7 +219,8 @@ def _arrow_column(name: str, column: pa.ChunkedArray) -> Column:
     )
 
 
-def _arrow_columns(table: pa.Table, *, max_rows: int) -> Table:
+def arrow_columns(table: pa.Table, *, max_rows: int) -> Table:
+    """The columns of an Arrow table (read from a stream or a Parquet file), checked."""
     names = table.column_names
     if not names:
         raise InvalidInput(
@@ -245,10 +246,14 @@ def _arrow_columns(table: pa.Table, *, max_rows: int) -> Table:
 def read_arrow_table(body: bytes | bytearray | memoryview, *, max_rows: int) -> Table:
     """The table of an Arrow IPC stream (``application/vnd.apache.arrow.stream``), checked;
     a body that is not one (or has compressed buffers): 422 at ``("body",)``."""
-    return _arrow_columns(arrow_tables.read_stream(body), max_rows=max_rows)
+    return arrow_columns(arrow_tables.read_stream(body), max_rows=max_rows)
 
 
-def read_parquet_table(body: bytes | bytearray | memoryview, *, max_rows: int) -> Table:
+def read_parquet_table(
+    body: bytes | bytearray | memoryview, *, max_rows: int, max_decoded: int | None = None
+) -> Table:
     """The table of a Parquet file (``application/vnd.apache.parquet``), by the rules of
-    an Arrow stream; a body that is not one: 422 at ``("body",)``."""
-    return _arrow_columns(arrow_tables.read_parquet(body, max_rows=max_rows), max_rows=max_rows)
+    an Arrow stream; a body that is not one: 422 at ``("body",)``; one that decodes to
+    more than ``max_decoded`` bytes: 413."""
+    table = arrow_tables.read_parquet(body, max_rows=max_rows, max_decoded=max_decoded)
+    return arrow_columns(table, max_rows=max_rows)

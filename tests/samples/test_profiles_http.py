@@ -282,3 +282,17 @@ def test_bad_query_options_of_a_binary_body_name_the_parameter(client: httpx.Cli
     answer = client.post("/profiles?kind.x=ordinal", content=body, headers={"Content-Type": ARROW})
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"][:3] == ["query", "kinds", "x"]
+
+
+def test_a_parquet_file_that_decodes_to_far_more_than_the_body_limit_is_413(
+    client: httpx.Client,
+) -> None:
+    # 200,000 copies of one long string, plainly encoded and zstd-compressed: a few
+    # kilobytes that decode to 20 MB, over twice the test server's 4 MiB body limit.
+    table = pa.table({"note": ["x" * 100] * 200_000})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, use_dictionary=False, compression="zstd")
+    assert len(sink.getvalue()) < 100_000
+    answer = client.post("/profiles", content=sink.getvalue(), headers={"Content-Type": PARQUET})
+    assert answer.status_code == 413, answer.text
+    assert "decodes to" in answer.json()["detail"][0]["msg"]
