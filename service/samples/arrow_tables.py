@@ -7,6 +7,8 @@ name and, where one row is to blame, its row (the first one).
 """
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
@@ -132,40 +134,57 @@ def _decoded_size(metadata: pq.FileMetaData) -> int:
     return total
 
 
-def read_parquet(
+def open_parquet(
     body: bytes | bytearray | memoryview, *, max_rows: int, max_decoded: int | None = None
-) -> pa.Table:
-    """A Parquet file's table; its row count is read from the footer first, so that a
-    file of too many rows is refused (413, at its first column) before it is decoded.
-
-    A few kilobytes of Parquet can decode to gigabytes (a value repeated, zstd): strings
-    are read dictionary-encoded, as they are stored, and a file whose footer says it
-    decodes to more than ``max_decoded`` bytes is refused (413).
-    """
-    try:
+) -> pq.ParquetFile:
+    """A Parquet file, its footer checked: more rows than ``max_rows`` (413, at its first
+    column) or more than ``max_decoded`` bytes once decoded (413) are refused before any
+    page is decoded. A few kilobytes of Parquet can decode to gigabytes (a value repeated,
+    zstd): strings are read dictionary-encoded, as they are stored."""
+    with _parquet_errors():
         schema = pq.read_schema(pa.BufferReader(pa.py_buffer(body)))
         strings = [
             f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
         ]
         file = pq.ParquetFile(pa.BufferReader(pa.py_buffer(body)), read_dictionary=strings)
         metadata, names = file.metadata, file.schema_arrow.names
-        if metadata.num_rows > max_rows and names:
-            raise InputTooLarge(
-                ("body", names[0]),
-                f"column {names[0]!r} has {metadata.num_rows} rows; the limit is {max_rows}",
-            )
-        decoded = _decoded_size(metadata)
-        if max_decoded is not None and decoded > max_decoded:
-            raise InputTooLarge(
-                ("body",),
-                f"the Parquet file decodes to about {decoded} bytes; the limit is {max_decoded}"
-                " (twice the body limit): send the table in parts",
-            )
-        table = file.read()
+    if metadata.num_rows > max_rows and names:
+        raise InputTooLarge(
+            ("body", names[0]),
+            f"column {names[0]!r} has {metadata.num_rows} rows; the limit is {max_rows}",
+        )
+    decoded = _decoded_size(metadata)
+    if max_decoded is not None and decoded > max_decoded:
+        raise InputTooLarge(
+            ("body",),
+            f"the Parquet file decodes to about {decoded} bytes; the limit is {max_decoded}"
+            " (twice the body limit): send the table in parts",
+        )
+    return file
+
+
+def read_parquet_columns(file: pq.ParquetFile, names: list[str] | None = None) -> pa.Table:
+    """The columns ``names`` (all by default) of an opened Parquet file, validated."""
+    with _parquet_errors():
+        table = file.read(columns=names)
+    return _validated(table, "Parquet file")
+
+
+def read_parquet(
+    body: bytes | bytearray | memoryview, *, max_rows: int, max_decoded: int | None = None
+) -> pa.Table:
+    """A whole Parquet file's table (:func:`open_parquet`'s checks first)."""
+    return read_parquet_columns(open_parquet(body, max_rows=max_rows, max_decoded=max_decoded))
+
+
+@contextmanager
+def _parquet_errors() -> Iterator[None]:
+    """pyarrow's errors of a body that is not a (valid) Parquet file, as 422s."""
+    try:
+        yield
     except (pa.ArrowException, OSError) as error:
         raise InvalidInput(("body",), f"not a Parquet file: {error}", "parquet_invalid") from None
     except UnicodeDecodeError:
         raise InvalidInput(
             ("body",), "not a valid Parquet file: a column name is not UTF-8", "parquet_invalid"
         ) from None
-    return _validated(table, "Parquet file")

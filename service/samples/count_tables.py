@@ -57,7 +57,9 @@ class CellCounts:
         return cells
 
 
-CountTable = dict[str, CellCounts]
+class CountTable(dict[str, CellCounts]):
+    """A table of counts: column name -> its counts (a class of its own, so that a table
+    is told from a table of values without reading a column)."""
 
 
 def _count(value: Any, loc: Loc) -> int:
@@ -78,7 +80,7 @@ def read_json_counts(counts: dict[str, Any], *, max_cells: int) -> CountTable:
     """``{column: {cell: count}}`` checked; over ``max_cells`` cells in a column: 413."""
     if not counts:
         raise InvalidInput(("body", "counts"), "the table of counts has no columns", "too_short")
-    table: CountTable = {}
+    table = CountTable()
     for name, by_cell in counts.items():
         loc = ("body", "counts", name)
         if not isinstance(by_cell, dict):
@@ -130,7 +132,7 @@ def read_counts_table(table: pa.Table, *, max_cells: int) -> CountTable:
                 ("body", "cell", row), f"column {name!r} has cell {cell!r} twice (row {row})"
             )
         by_cell[cell] = count
-    return {
-        name: _column(name, list(by_cell), list(by_cell.values()), ("body", "counts", name))
+    return CountTable(
+        (name, _column(name, list(by_cell), list(by_cell.values()), ("body", "counts", name)))
         for name, by_cell in grouped.items()
-    }
+    )

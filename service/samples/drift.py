@@ -261,7 +261,9 @@ def drift(
     limits: Limits,
 ) -> dict[str, Any]:
     """Every profiled column's drift, the table's verdict, and the table's columns that
-    the profile does not have ("ignored"). Options are checked before anything is counted."""
+    the profile does not have ("ignored"). Options are checked before anything is counted;
+    each column of ``table`` is taken once (a Parquet table reads it then)."""
+    counted = isinstance(table, CountTable)
     if not (0.0 <= drift_share <= 1.0):
         raise InvalidInput(("body", "drift_share"), "drift_share must be in [0, 1]")
     for name, column_options in options.items():
@@ -270,11 +272,9 @@ def drift(
                 ("body", "methods", name),
                 f"methods names column {name!r}; the profile has no such column",
             )
-        counted = isinstance(table.get(name), CellCounts)
         _checked(name, profile_columns[name]["kind"], column_options, counted)
     for name in profile_columns:
         if name not in table:
-            counted = any(isinstance(c, CellCounts) for c in table.values())
             raise InvalidInput(
                 ("body", "counts", name) if counted else column_loc(name),
                 f"the profile has column {name!r}; the table does not",

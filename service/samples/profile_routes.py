@@ -113,7 +113,7 @@ def create_profile(
     rows); the table is JSON columns, an Arrow IPC stream or a Parquet file."""
     table = table_of(body, max_rows=settings.max_table_rows, max_bytes=settings.max_body_bytes)
     columns = build_profile(table, kinds=body.kinds, bins=body.bins)
-    rows = next(iter(table.values())).rows
+    rows = max(column["rows"] for column in columns.values())
     profile = profiles.add_profile(
         name=body.name, rows=rows, columns=columns, client=client_identity(request)
     )
@@ -187,7 +187,7 @@ def create_drift(
         for name, m in body.methods.items()
     }
     result = drift(profile.columns, table, options, body.drift_share, divergence_limits(settings))
-    rows = max(column.rows for column in table.values())
+    rows = max(column["rows"] for column in result["columns"].values())
     report = profiles.add_report(profile.id, rows=rows, result=result)
     response.headers["Location"] = f"/drift/{report.id}"
     return _drift(report)

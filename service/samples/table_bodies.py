@@ -7,15 +7,18 @@ as query parameters, per column with the column's name after a dot:
 and ``?counts=true`` for a table of counts (:mod:`.count_tables`) in place of the values.
 """
 
-from collections.abc import Callable
 from typing import Any
 
-import pyarrow as pa
 from pydantic import BaseModel
 
 from service.samples import arrow_tables
 from service.samples.count_tables import CountTable, read_counts_table, read_json_counts
-from service.samples.tables import Table, arrow_columns, read_json_columns
+from service.samples.tables import (
+    Table,
+    read_arrow_table,
+    read_json_columns,
+    read_parquet_table,
+)
 from service.web.arrow_ipc import ARROW_STREAM
 from service.web.json_body import Body, BodyReader, ModelBodyRoute, options_from_query
 
@@ -39,18 +42,7 @@ _PER_COLUMN = {
 # A Parquet body may decode to twice the body limit: about what an Arrow body of the
 # same table may be (Arrow IPC is the decoded layout, and compressed streams are refused).
 DECODED_PER_BODY_BYTE = 2
-
-
-def _arrow(body: Body, max_rows: int, max_bytes: int) -> pa.Table:
-    return arrow_tables.read_stream(body)
-
-
-def _parquet(body: Body, max_rows: int, max_bytes: int) -> pa.Table:
-    decoded = DECODED_PER_BODY_BYTE * max_bytes
-    return arrow_tables.read_parquet(body, max_rows=max_rows, max_decoded=decoded)
-
-
-_TABLES: dict[str, Callable[[Body, int, int], pa.Table]] = {ARROW_STREAM: _arrow, PARQUET: _parquet}
+_MEDIA = (ARROW_STREAM, PARQUET)
 
 
 def split_query(query: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
@@ -98,8 +90,10 @@ def table_of(request: Any, *, max_rows: int, max_bytes: int) -> Table:
     limit, bounds once decoded too) or its JSON columns."""
     if request._body is None:
         return read_json_columns(request.columns, max_rows=max_rows)
-    table = _TABLES[request._media](request._body, max_rows, max_bytes)
-    return arrow_columns(table, max_rows=max_rows)
+    if request._media == PARQUET:
+        decoded = DECODED_PER_BODY_BYTE * max_bytes
+        return read_parquet_table(request._body, max_rows=max_rows, max_decoded=decoded)
+    return read_arrow_table(request._body, max_rows=max_rows)
 
 
 def current_table_of(request: Any, *, max_rows: int, max_bytes: int) -> Table | CountTable:
@@ -109,7 +103,11 @@ def current_table_of(request: Any, *, max_rows: int, max_bytes: int) -> Table | 
         return table_of(request, max_rows=max_rows, max_bytes=max_bytes)
     if request._body is None:
         return read_json_counts(request.counts, max_cells=max_rows)
-    table = _TABLES[request._media](request._body, max_rows, max_bytes)
+    if request._media == PARQUET:
+        decoded = DECODED_PER_BODY_BYTE * max_bytes
+        table = arrow_tables.read_parquet(request._body, max_rows=max_rows, max_decoded=decoded)
+    else:
+        table = arrow_tables.read_stream(request._body)
     return read_counts_table(table, max_cells=max_rows)
 
 
@@ -117,4 +115,4 @@ class TableBodyRoute(ModelBodyRoute):
     """A route whose body is a table in JSON, Arrow or Parquet (see the module)."""
 
     def readers(self) -> dict[str, BodyReader]:
-        return {media: _binary(media) for media in _TABLES}
+        return {media: _binary(media) for media in _MEDIA}

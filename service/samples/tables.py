@@ -10,12 +10,13 @@ and ``("body", name, row)`` for Arrow and Parquet, whose bodies have no "columns
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from service.core.errors import InputTooLarge, InvalidInput, Loc
 from service.samples import arrow_tables
@@ -74,7 +75,7 @@ class Column:
     __hash__ = None  # type: ignore[assignment]  # holds arrays: equal by value, unhashable
 
 
-Table = dict[str, Column]  # column name -> Column, in the table's order
+Table = Mapping[str, Column]  # column name -> Column, in the table's order
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
@@ -221,7 +222,12 @@ def _arrow_column(name: str, column: pa.ChunkedArray) -> Column:
 
 def arrow_columns(table: pa.Table, *, max_rows: int) -> Table:
     """The columns of an Arrow table (read from a stream or a Parquet file), checked."""
-    names = table.column_names
+    _check_shape(table.column_names, table.num_rows, max_rows)
+    return {name: _arrow_column(name, table.column(i)) for i, name in enumerate(table.column_names)}
+
+
+def _check_shape(names: list[str], rows: int, max_rows: int) -> None:
+    """At least one column, no name twice, at least one row, at most ``max_rows``."""
     if not names:
         raise InvalidInput(
             ("body",), "the table has no columns; it needs at least one", "too_short"
@@ -229,18 +235,16 @@ def arrow_columns(table: pa.Table, *, max_rows: int) -> Table:
     if len(set(names)) < len(names):
         twice = next(name for name in names if names.count(name) > 1)
         raise InvalidInput(("body", twice), f"the table has two columns named {twice!r}")
-    if table.num_rows == 0:
+    if rows == 0:
         raise InvalidInput(
             ("body", names[0]),
             f"column {names[0]!r} is empty; it needs at least one row",
             "too_short",
         )
-    if table.num_rows > max_rows:
+    if rows > max_rows:
         raise InputTooLarge(
-            ("body", names[0]),
-            f"column {names[0]!r} has {table.num_rows} rows; the limit is {max_rows}",
+            ("body", names[0]), f"column {names[0]!r} has {rows} rows; the limit is {max_rows}"
         )
-    return {name: _arrow_column(name, table.column(i)) for i, name in enumerate(names)}
 
 
 def read_arrow_table(body: bytes | bytearray | memoryview, *, max_rows: int) -> Table:
@@ -249,11 +253,33 @@ def read_arrow_table(body: bytes | bytearray | memoryview, *, max_rows: int) -> 
     return arrow_columns(arrow_tables.read_stream(body), max_rows=max_rows)
 
 
+class ParquetColumns(Mapping[str, Column]):
+    """The columns of a Parquet file, each read and checked when it is taken, and not
+    kept: profiles and drift take one column at a time, so the decoded columns of a large
+    table are never all in memory at once (only the body and one column)."""
+
+    def __init__(self, file: pq.ParquetFile) -> None:
+        self._file, self._names = file, file.schema_arrow.names
+
+    def __getitem__(self, name: str) -> Column:
+        if name not in self._names:
+            raise KeyError(name)
+        return _arrow_column(name, arrow_tables.read_parquet_columns(self._file, [name]).column(0))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def read_parquet_table(
     body: bytes | bytearray | memoryview, *, max_rows: int, max_decoded: int | None = None
 ) -> Table:
     """The table of a Parquet file (``application/vnd.apache.parquet``), by the rules of
-    an Arrow stream; a body that is not one: 422 at ``("body",)``; one that decodes to
-    more than ``max_decoded`` bytes: 413."""
-    table = arrow_tables.read_parquet(body, max_rows=max_rows, max_decoded=max_decoded)
-    return arrow_columns(table, max_rows=max_rows)
+    an Arrow stream, its columns read as they are taken (:class:`ParquetColumns`); a body
+    that is not one: 422 at ``("body",)``; one that decodes to more than ``max_decoded``
+    bytes: 413."""
+    file = arrow_tables.open_parquet(body, max_rows=max_rows, max_decoded=max_decoded)
+    _check_shape(file.schema_arrow.names, file.metadata.num_rows, max_rows)
+    return ParquetColumns(file)

@@ -346,3 +346,14 @@ def test_against_a_constant_reference_any_other_value_makes_psi_infinite() -> No
     assert drift_of(reference, numbers("x", np.full(50, 3.0)), ColumnOptions("psi"))["score"] == 0
     moved = drift_of(reference, numbers("x", [3.0] * 49 + [4.0]), ColumnOptions("psi"))
     assert (moved["score"], moved["finite"], moved["drifted"]) == (None, False, True)
+
+
+@pytest.mark.parametrize(("n", "m"), [(1, 1000), (7, 5), (300, 1000), (12_345, 1000), (5000, 7)])
+def test_the_wasserstein_pass_equals_scipys_for_any_counts_of_values_and_atoms(
+    n: int, m: int
+) -> None:
+    rng = np.random.default_rng(n + m)
+    values = np.sort(np.round(rng.normal(size=n), 1))
+    atoms = rng.gamma(2.0, size=m)
+    expected = stats.wasserstein_distance(values, atoms)
+    assert wasserstein_to_atoms(values, atoms) == pytest.approx(expected, rel=1e-12)

@@ -35,8 +35,10 @@ def parquet(table: pa.Table) -> bytes:
 
 
 def refused(read: Any, body: Any, max_rows: int = 100) -> InvalidInput:
+    """What reading ``body`` and taking each of its columns refuses (a Parquet table's
+    columns are read as they are taken)."""
     with pytest.raises(InvalidInput) as caught:
-        read(body, max_rows=max_rows)
+        dict(read(body, max_rows=max_rows))
     return caught.value
 
 
