@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (health, metrics, divergences, divergence_streams, distributions, samples, profiles)
     for router in (*routers, jobs):
         app.include_router(router.router)
+    app.include_router(jobs.experiments_router)
     # The Open Inference Protocol: an application of its own, with its own error shape.
     v2_protocol = v2_app.create_app(settings, app.state.limits)
     v2_protocol.add_middleware(

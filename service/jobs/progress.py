@@ -2,22 +2,23 @@
 
 from typing import Any
 
-from service.training.params import ExperimentParams
-from service.training.summary import summarize
+from pydantic import BaseModel
 
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+from service.training.experiments import Experiment
 
 
 class ProgressTracker:
-    """Folds the events of :mod:`service.training.experiment` into JSON-ready state.
+    """Folds the events of an experiment's training (:mod:`service.training.experiment`)
+    into JSON-ready state.
 
     ``progress`` says which loss and run is training, the epoch, the latest metrics and
     an estimate of the time left (mean epoch time so far times the epochs left);
     ``partial_results`` holds every run so far, the unfinished one with its history.
     """
 
-    def __init__(self, params: ExperimentParams) -> None:
-        self.params = params
+    def __init__(self, experiment: Experiment, params: BaseModel) -> None:
+        self.experiment = experiment
+        self.params: Any = params
         self.runs: list[dict[str, Any]] = []
         self.progress: dict[str, Any] | None = None
         self.results: dict[str, Any] | None = None
@@ -31,7 +32,7 @@ class ProgressTracker:
         record = {
             "loss": loss,
             "run": run,
-            "history": {k: [] for k in HISTORY_KEYS},
+            "history": {k: [] for k in self.experiment.history_keys},
             "test": None,
             "seconds": None,
             "epoch_seconds": [],
@@ -43,7 +44,7 @@ class ProgressTracker:
         kind = event.get("event")
         if kind == "epoch":
             record = self._run(event["loss"], event["run"])
-            for key in HISTORY_KEYS:
+            for key in self.experiment.history_keys:
                 if key in event["metrics"]:
                     record["history"][key].append(event["metrics"][key])
             record["epoch_seconds"].append(event["seconds"])
@@ -76,5 +77,5 @@ class ProgressTracker:
         finished = [r for r in self.runs if r["test"] is not None]
         return {
             "runs": self.runs,
-            "summary": summarize(finished, self.params.losses) if finished else None,
+            "summary": self.experiment.summarize(finished, self.params) if finished else None,
         }

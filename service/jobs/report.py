@@ -2,14 +2,17 @@
 
 import html
 import io
+import warnings
 from typing import Any
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from service.jobs.schemas import JobRead
 
 METRICS = {
+    "val_accuracy_difference": "Validation accuracy, KL minus CE",
     "val_accuracy": "Validation accuracy",
     "val_loss": "Validation loss",
     "accuracy": "Training accuracy",
@@ -54,6 +57,60 @@ def curves_png(runs: list[dict[str, Any]], metric: str) -> bytes:
     return buffer.getvalue()
 
 
+def difference_png(runs: list[dict[str, Any]]) -> bytes:
+    """Validation accuracy of KL minus CE per epoch, the mean over the runs both losses
+    reached that epoch in (run r of each loss is a pair), each run's as a thin line."""
+    by_run: dict[int, dict[str, list[float | None]]] = {}
+    for record in runs:
+        by_run.setdefault(record["run"], {})[record["loss"]] = (
+            record["history"].get("val_accuracy") or []
+        )
+    curves = [
+        [
+            np.nan if k is None or c is None else 100 * (k - c)
+            for k, c in zip(p["kl"], p["ce"], strict=False)
+        ]
+        for p in by_run.values()
+        if p.get("kl") and p.get("ce")
+    ]
+    figure = Figure(figsize=(7, 4.2), dpi=100)
+    axes = figure.add_subplot()
+    axes.axhline(0, color="black", linewidth=0.8)
+    for curve in curves:
+        axes.plot(range(1, len(curve) + 1), curve, color="tab:purple", alpha=0.35, linewidth=1)
+    if curves:
+        epochs = max(map(len, curves))
+        table = np.full((len(curves), epochs), np.nan)
+        for i, curve in enumerate(curves):
+            table[i, : len(curve)] = curve
+        with warnings.catch_warnings():  # an epoch no pair reached: an empty mean, NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(table, axis=0)
+        axes.plot(
+            range(1, epochs + 1),
+            mean,
+            color="tab:purple",
+            marker="o",
+            markersize=3,
+            linewidth=2.5,
+            label=f"mean over {len(curves)} paired runs",
+        )
+        axes.legend()
+    else:
+        axes.text(
+            0.5, 0.5, "no paired runs yet", ha="center", va="center", transform=axes.transAxes
+        )
+    axes.set_title("Validation accuracy, KL minus CE (percentage points)")
+    axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel("KL - CE (points)")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def _number(value: float | None, percent: bool = False) -> str:
     if value is None:
         return "n/a"
@@ -74,15 +131,44 @@ def _summary_rows(job: JobRead) -> str:
                 f"{_number(s.test_accuracy_std, True)}</td>"
                 f"<td>{_number(s.test_loss_mean)} ± {_number(s.test_loss_std)}</td></tr>"
             )
-    verdict = (
-        f"<p class='verdict'>{html.escape(summary.comparison.verdict)}</p>"
-        if summary.comparison
-        else ""
-    )
+    verdict = ""
+    if (comparison := summary.comparison) is not None:
+        verdict = f"<p class='verdict'>{html.escape(comparison.verdict)}</p>"
+        pairs = comparison.paired
+        rows_of = [
+            (
+                "paired (run r of each loss)",
+                pairs.mean_difference,
+                pairs.interval_low,
+                pairs.interval_high,
+            )
+            if pairs
+            else None,
+            (
+                "unpaired (Welch)",
+                comparison.accuracy_difference,
+                comparison.interval_low,
+                comparison.interval_high,
+            ),
+        ]
+        verdict += (
+            f"<table><tr><th>KL &minus; CE test accuracy</th><th>difference</th>"
+            f"<th>{comparison.confidence:.0%} interval</th></tr>"
+            + "".join(
+                f"<tr><td>{name}</td><td>{_points(d)}</td>"
+                f"<td>[{_points(low)}, {_points(high)}]</td></tr>"
+                for name, d, low, high in filter(None, rows_of)
+            )
+            + "</table>"
+        )
     return (
         "<table><tr><th>loss</th><th>runs</th><th>test accuracy (mean ± std)</th>"
         "<th>test loss (mean ± std)</th></tr>" + "".join(rows) + "</table>" + verdict
     )
+
+
+def _points(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:+.2f} points"
 
 
 def report_html(job: JobRead) -> str:
@@ -106,7 +192,7 @@ def report_html(job: JobRead) -> str:
     images = "".join(
         f'<figure><img src="curves/{m}.png?v={version}" '
         f'alt="{METRICS[m]} per epoch" width="700" height="420"></figure>'
-        for m in ("val_accuracy", "val_loss")
+        for m in ("val_accuracy", "val_loss", "val_accuracy_difference")
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">{refresh}

@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from service.core.config import Settings
 from service.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unavailable
 from service.jobs import admission, report, schemas
 from service.jobs.deps import JobsDep
 from service.jobs.store import CANCELLED, FINISHED, Job
+from service.training.experiments import EXPERIMENTS
 from service.web.deps import SettingsDep, require_api_key
 from service.web.json_body import ModelBodyRoute
 from service.web.pages import SECURITY_HEADERS
@@ -67,6 +70,16 @@ def _job(jobs: JobsDep, job_id: str) -> Job:
     return job
 
 
+def settings_caps(settings: Settings, experiment: str) -> dict[str, int]:
+    """The parameters of ``experiment`` this service's settings cap, and their caps."""
+    caps = {
+        "epochs": settings.max_epochs,
+        "runs": settings.max_runs,
+        "batch_size": settings.max_train_batch_size,
+    }
+    return {field: caps[field] for field in EXPERIMENTS[experiment].bounded}
+
+
 def _too_many(refusal: admission.Refusal, settings: Settings) -> TooManyRequests:
     """The 429 for ``refusal``: which limit, and when to try again."""
     if refusal.over == "rate" and refusal.oldest is not None:
@@ -98,12 +111,15 @@ def submit_job(
     response: Response,
 ) -> schemas.JobRead:
     """Queue an experiment; answers at once with the job and its URL (Location)."""
-    for field, value, limit in (
-        ("epochs", body.epochs, settings.max_epochs),
-        ("runs", body.runs, settings.max_runs),
-        ("batch_size", body.batch_size, settings.max_train_batch_size),
-    ):
-        if value > limit:
+    try:
+        checked = body.checked()
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None
+    caps = settings_caps(settings, body.experiment)
+    for field, limit in caps.items():
+        if (value := getattr(checked, field)) > limit:
             raise InvalidInput(
                 ("body", field),
                 f"{field} is {value}; this service allows at most {limit}",
@@ -113,7 +129,7 @@ def submit_job(
         per_minute=settings.job_submissions_per_minute,
         max_queued=settings.max_queued_jobs_per_client,
     )
-    parameters = body.model_dump(exclude={"experiment"})
+    parameters = checked.model_dump(exclude={"experiment"})
     job = admission.admit(jobs.store, body.experiment, parameters, client_identity(request), limits)
     if isinstance(job, admission.Refusal):
         raise _too_many(job, settings)
@@ -196,10 +212,41 @@ def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
     },
 )
 def job_curves(
-    job_id: JobId, metric: Literal["val_accuracy", "val_loss", "accuracy", "loss"], jobs: JobsDep
+    job_id: JobId,
+    metric: Literal["val_accuracy", "val_loss", "accuracy", "loss", "val_accuracy_difference"],
+    jobs: JobsDep,
 ) -> Response:
-    """A learning-curve picture: the metric per epoch, each loss a colour, each run a line."""
+    """A learning-curve picture: the metric per epoch, each loss a colour, each run a line;
+    val_accuracy_difference: KL minus CE validation accuracy, the mean over paired runs."""
     runs = (_job(jobs, job_id).results or {}).get("runs", [])
-    return Response(
-        report.curves_png(runs, metric), media_type="image/png", headers=SECURITY_HEADERS
+    picture = (
+        report.difference_png(runs)
+        if metric == "val_accuracy_difference"
+        else report.curves_png(runs, metric)
     )
+    return Response(picture, media_type="image/png", headers=SECURITY_HEADERS)
+
+
+experiments_router = APIRouter(tags=["jobs"], dependencies=[Depends(require_api_key)])
+
+
+@experiments_router.get(
+    "/experiments",
+    response_model=list[schemas.ExperimentInfo],
+    summary="The experiments a job can run",
+    responses=UNAUTHORIZED,
+)
+def list_experiments(settings: SettingsDep) -> list[schemas.ExperimentInfo]:
+    """Each experiment: a one-line description, its parameters (JSON Schema, as POST /jobs
+    checks them), their defaults, and the caps this service's settings put on them."""
+    return [
+        schemas.ExperimentInfo(
+            name=name,
+            description=experiment.description,
+            parameters=model.model_json_schema(),
+            defaults=model().model_dump(),
+            bounded_by_settings=settings_caps(settings, name),
+        )
+        for name, model in schemas.JOB_MODELS.items()
+        if (experiment := EXPERIMENTS[name])
+    ]

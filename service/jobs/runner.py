@@ -20,7 +20,7 @@ from typing import IO
 from service.core.config import Settings
 from service.jobs.progress import ProgressTracker
 from service.jobs.store import CANCELLED, FAILED, SUCCEEDED, JobStore
-from service.training.params import ExperimentParams
+from service.training.experiments import EXPERIMENTS
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,14 @@ class JobRunner:
             return
         job = self.store.get(job_id)
         assert job is not None
-        tracker = ProgressTracker(ExperimentParams.model_validate(job.parameters))
+        experiment = EXPERIMENTS[job.experiment]
+        tracker = ProgressTracker(experiment, experiment.params.model_validate(job.parameters))
         logs = self.settings.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"{job_id}.log"
         request = {
             "nice": self.settings.training_nice,
+            "experiment": job.experiment,
             "params": job.parameters,
             "cifar10_dir": (str(self.settings.cifar10_dir) if self.settings.cifar10_dir else None),
         }

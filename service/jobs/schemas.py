@@ -1,10 +1,11 @@
 """Request and response bodies of the job endpoints."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.training.experiments import EXPERIMENTS
 from service.training.params import EXPERIMENT, ExperimentParams
 
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -14,24 +15,9 @@ Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 CIFAR10_TRAIN_IMAGES, CIFAR10_TEST_IMAGES = 50_000, 10_000
 
 
-class JobCreate(ExperimentParams):
-    """An experiment to run, with its parameters (all optional: the defaults reproduce the
-    reference setup: 25 epochs, batch 250, 2 runs per loss, validation split 0.2)."""
+class CifarLimits(BaseModel):
+    """The parts of CIFAR-10 an experiment on it may take: at most the whole sets."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        # NaN and infinities (which the JSON parser accepts) are not numbers a job can use:
-        # say so, rather than that they are out of a range.
-        allow_inf_nan=False,
-        json_schema_extra={
-            "examples": [
-                {"experiment": EXPERIMENT},
-                {"experiment": EXPERIMENT, "epochs": 3, "runs": 1, "train_limit": 5000},
-            ]
-        },
-    )
-
-    experiment: Literal["kl-vs-ce-cifar10"] = "kl-vs-ce-cifar10"
     train_limit: int | None = Field(
         None,
         ge=1,
@@ -45,6 +31,55 @@ class JobCreate(ExperimentParams):
         le=CIFAR10_TEST_IMAGES,
         description="Use only the first N test images (after shuffling); CIFAR-10 has "
         f"{CIFAR10_TEST_IMAGES}.",
+    )
+
+
+# NaN and infinities (which the JSON parser accepts) are not numbers a job can use: say
+# so, rather than that they are out of a range.
+_JOB_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class KlVsCeJob(CifarLimits, ExperimentParams):
+    """KL vs cross-entropy: all parameters optional, the defaults reproduce the reference
+    setup (25 epochs, batch 250, 2 runs per loss, validation split 0.2)."""
+
+    model_config = _JOB_CONFIG
+    experiment: Literal["kl-vs-ce-cifar10"] = "kl-vs-ce-cifar10"
+
+
+JOB_MODELS: dict[str, type[BaseModel]] = {EXPERIMENT: KlVsCeJob}
+Experiment = Literal["kl-vs-ce-cifar10"]
+assert set(get_args(Experiment)) == set(JOB_MODELS) == set(EXPERIMENTS)
+
+
+class JobCreate(BaseModel):
+    """An experiment to run and its parameters, checked against that experiment's
+    (``GET /experiments``); without ``experiment``, the first one."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {"experiment": EXPERIMENT},
+                {"experiment": EXPERIMENT, "epochs": 3, "runs": 1, "train_limit": 5000},
+            ]
+        },
+    )
+
+    experiment: Experiment = "kl-vs-ce-cifar10"
+
+    def checked(self) -> BaseModel:
+        """The parameters as the experiment's model; ``ValidationError`` if they are not."""
+        return JOB_MODELS[self.experiment].model_validate(self.model_dump())
+
+
+class ExperimentInfo(BaseModel):
+    name: str
+    description: str
+    parameters: dict[str, Any] = Field(description="The parameters' JSON Schema.")
+    defaults: dict[str, Any]
+    bounded_by_settings: dict[str, int] = Field(
+        description="Parameters this service caps below their schema's bounds: the cap."
     )
 
 
@@ -85,11 +120,25 @@ class LossSummary(BaseModel):
     test_loss_std: float | None
 
 
-class Comparison(BaseModel):
-    accuracy_difference: float = Field(description="KL minus CE mean test accuracy.")
-    interval_low: float | None
+class PairedComparison(BaseModel):
+    mean_difference: float = Field(description="Mean over runs r of KL minus CE accuracy.")
+    interval_low: float | None = Field(description="Paired t interval; null for one run.")
     interval_high: float | None
     confidence: float
+    runs: int = Field(description="Runs both losses finished (the pairs).")
+    differences: list[float] = Field(description="KL minus CE test accuracy of each run.")
+
+
+class Comparison(BaseModel):
+    accuracy_difference: float = Field(description="KL minus CE mean test accuracy.")
+    interval_low: float | None = Field(description="Welch's unpaired t interval.")
+    interval_high: float | None
+    confidence: float
+    paired: PairedComparison | None = Field(
+        None,
+        description="Run r of both losses starts from the same weights and sees the data in "
+        "the same order: the per-run differences, with a paired t interval (the verdict's).",
+    )
     verdict: str
 
 

@@ -1,6 +1,7 @@
 """The training process the worker starts for a job: ``python -m service.training.child``.
 
-It reads ``{"params": {...}, "cifar10_dir": str | null, "nice": int}`` on stdin and writes one JSON
+It reads ``{"experiment": name, "params": {...}, "cifar10_dir": str | null, "nice": int}``
+on stdin and writes one JSON
 event per line on stdout (see :mod:`service.training.experiment`), ending with
 ``{"event": "done", "results": {...}}`` or ``{"event": "error", "message": ...}`` (exit
 status 2). Anything else printed (TensorFlow's logs) goes to stderr, never among events.
@@ -37,13 +38,16 @@ def main() -> int:
     # Training yields the CPU to the API and other latency-sensitive work on the machine.
     os.nice(int(request.get("nice", 0)))
     from service.training.data import DataError
-    from service.training.experiment import run_experiment
-    from service.training.params import ExperimentParams
+    from service.training.experiments import EXPERIMENTS, run
+    from service.training.params import EXPERIMENT
 
+    # Jobs queued before experiments were named in the request are the first one's.
+    name = request.get("experiment", EXPERIMENT)
     directory = request.get("cifar10_dir")
     try:
-        results = run_experiment(
-            ExperimentParams.model_validate(request["params"]),
+        results = run(
+            name,
+            EXPERIMENTS[name].params.model_validate(request["params"]),
             cifar10_dir=Path(directory) if directory else None,
             emit=emit,
         )

@@ -30,30 +30,58 @@ def summarize_loss(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def compare(kl: Sequence[float], ce: Sequence[float]) -> dict[str, Any]:
-    """KL minus CE mean test accuracy, a Welch t interval, and a one-line verdict.
+def _t_interval(mean: float, se: float, df: float) -> tuple[float, float]:
+    if se == 0:
+        return mean, mean
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
+    return mean - half, mean + half
 
-    The interval is null with fewer than two runs per loss; when every run of both losses
-    scored the same it is the single point.
+
+def paired(kl: Sequence[float], ce: Sequence[float]) -> dict[str, Any]:
+    """The mean of the per-run differences KL - CE (run r of both losses starts from the
+    same weights and sees the data in the same order) and its paired t interval (n - 1
+    degrees of freedom); null with one run, the single point when every difference is the
+    same."""
+    d = np.asarray(kl, dtype=np.float64) - np.asarray(ce, dtype=np.float64)
+    mean = float(d.mean())
+    low = high = None
+    if len(d) > 1:
+        low, high = _t_interval(mean, float(d.std(ddof=1)) / math.sqrt(len(d)), len(d) - 1)
+    return {
+        "mean_difference": mean,
+        "interval_low": low,
+        "interval_high": high,
+        "confidence": CONFIDENCE,
+        "runs": len(d),
+        "differences": d.tolist(),
+    }
+
+
+def compare(kl: dict[int, float], ce: dict[int, float]) -> dict[str, Any]:
+    """KL minus CE test accuracy, given by run number: the mean difference with Welch's
+    unpaired t interval over all runs, and (``paired``, which the verdict uses) the
+    differences of the runs both losses finished, with a paired t interval.
+
+    Intervals are null with fewer than two runs (pairs); when every run scored the same
+    they are the single point. ``paired`` is null while no run number has both losses.
     """
-    a, b = np.asarray(kl, dtype=np.float64), np.asarray(ce, dtype=np.float64)
+    a, b = np.fromiter(kl.values(), np.float64), np.fromiter(ce.values(), np.float64)
     difference = float(a.mean() - b.mean())
     low = high = None
     if len(a) > 1 and len(b) > 1:
         va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
         se = math.sqrt(va + vb)
-        if se == 0:
-            low = high = difference
-        else:
-            df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-            half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
-            low, high = difference - half, difference + half
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se else 1.0
+        low, high = _t_interval(difference, se, df)
+    both = sorted(kl.keys() & ce.keys())
+    pairs = paired([kl[r] for r in both], [ce[r] for r in both]) if both else None
     return {
         "accuracy_difference": difference,
         "interval_low": low,
         "interval_high": high,
         "confidence": CONFIDENCE,
-        "verdict": _verdict(difference, low, high, a, b),
+        "paired": pairs,
+        "verdict": _verdict(pairs, a, b),
     }
 
 
@@ -61,14 +89,18 @@ def _points(x: float) -> str:
     return f"{100 * x:+.2f} points"
 
 
-def _verdict(d: float, low: float | None, high: float | None, a: np.ndarray, b: np.ndarray) -> str:
+def _verdict(pairs: dict[str, Any] | None, a: np.ndarray, b: np.ndarray) -> str:
+    if pairs is None:
+        return "No run has finished with both losses yet."
+    low, high, d = pairs["interval_low"], pairs["interval_high"], pairs["mean_difference"]
     if low is None or high is None:
         return (
             f"KL reached {100 * a.mean():.2f}% and cross-entropy {100 * b.mean():.2f}% test "
             "accuracy; with one run per loss there is no interval: run more to compare."
         )
     interval = (
-        f"KL - CE = {_points(d)}, {CONFIDENCE:.0%} interval [{_points(low)}, {_points(high)}]"
+        f"paired KL - CE = {_points(d)} over {pairs['runs']} runs, {CONFIDENCE:.0%} interval "
+        f"[{_points(low)}, {_points(high)}]"
     )
     if low <= 0 <= high:
         return (
@@ -84,8 +116,6 @@ def summarize(runs: Sequence[dict[str, Any]], losses: Sequence[str]) -> dict[str
     summary: dict[str, Any] = {loss: summarize_loss(rs) for loss, rs in by_loss.items() if rs}
     summary["comparison"] = None
     if by_loss.get("kl") and by_loss.get("ce"):
-        summary["comparison"] = compare(
-            [r["test"]["accuracy"] for r in by_loss["kl"]],
-            [r["test"]["accuracy"] for r in by_loss["ce"]],
-        )
+        kl, ce = ({r["run"]: r["test"]["accuracy"] for r in by_loss[k]} for k in ("kl", "ce"))
+        summary["comparison"] = compare(kl, ce)
     return summary

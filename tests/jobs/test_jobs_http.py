@@ -47,7 +47,11 @@ def test_a_job_trains_both_losses_and_reports_results_above_chance(
     comparison = summary["comparison"]
     assert comparison["interval_low"] <= comparison["accuracy_difference"]
     assert comparison["accuracy_difference"] <= comparison["interval_high"]
-    assert comparison["verdict"]
+    paired = comparison["paired"]
+    accuracy = {(r["loss"], r["run"]): r["test"]["accuracy"] for r in done["results"]["runs"]}
+    assert paired["differences"] == [accuracy["kl", r] - accuracy["ce", r] for r in (1, 2)]
+    assert paired["interval_low"] <= paired["mean_difference"] <= paired["interval_high"]
+    assert "(paired KL - CE" in comparison["verdict"]
 
 
 def test_progress_says_which_loss_run_and_epoch_with_time_left(
@@ -150,7 +154,22 @@ def test_report_page_and_curves_for_a_finished_job(jobs_client: httpx.Client) ->
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "test accuracy" in page.text and "curves/val_accuracy.png" in page.text
-    for metric in ("val_accuracy", "val_loss"):
+    assert "paired (run r of each loss)" in page.text and "unpaired (Welch)" in page.text
+    assert "curves/val_accuracy_difference.png" in page.text
+    for metric in ("val_accuracy", "val_loss", "val_accuracy_difference"):
         picture = jobs_client.get(f"/jobs/{job['id']}/curves/{metric}.png")
         assert picture.headers["content-type"] == "image/png"
         assert picture.content.startswith(b"\x89PNG") and len(picture.content) > 5000
+
+
+def test_the_experiments_are_listed_with_their_parameters_defaults_and_caps(
+    jobs_client: httpx.Client,
+) -> None:
+    listed = {e["name"]: e for e in jobs_client.get("/experiments").json()}
+    first = listed["kl-vs-ce-cifar10"]
+    assert first["description"]
+    assert first["defaults"]["epochs"] == 25 and first["defaults"]["losses"] == ["kl", "ce"]
+    assert {"epochs", "runs", "batch_size", "losses"} <= set(first["parameters"]["properties"])
+    # The test server caps epochs at 500 (DIVERGENCE_MAX_EPOCHS), under the schema's 1000.
+    assert first["bounded_by_settings"]["epochs"] == 500
+    assert first["parameters"]["properties"]["epochs"]["maximum"] == 1000
