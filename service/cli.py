@@ -66,25 +66,36 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+# The parameters the experiment command takes, for every experiment that has them.
+EXPERIMENT_OPTIONS: dict[str, dict[str, Any]] = {
+    "epochs": {"type": int},
+    "batch_size": {"type": int},
+    "runs": {"type": int},
+    "losses": {"nargs": "+", "choices": ["kl", "ce"]},
+    "latent_dim": {"type": int},
+    "beta": {"type": float},
+    "kl_warmup_epochs": {"type": int},
+    "learning_rate": {"type": float},
+    "validation_split": {"type": float},
+    "seed": {"type": int},
+    "train_limit": {"type": int},
+    "test_limit": {"type": int},
+}
+
+
 def _experiment(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from service.core.config import get_settings
     from service.training.data import DataError
-    from service.training.experiment import run_experiment
-    from service.training.params import ExperimentParams
+    from service.training.experiments import EXPERIMENTS, run
 
-    fields = (
-        "epochs",
-        "batch_size",
-        "runs",
-        "losses",
-        "validation_split",
-        "seed",
-        "train_limit",
-        "test_limit",
-    )
-    params = ExperimentParams.model_validate(
-        {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
-    )
+    given = {f: getattr(args, f) for f in EXPERIMENT_OPTIONS if getattr(args, f) is not None}
+    try:
+        params = EXPERIMENTS[args.experiment].params.model_validate(given)
+    except ValidationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
     def show(event: dict[str, Any]) -> None:
         if event["event"] == "data":
@@ -100,12 +111,12 @@ def _experiment(args: argparse.Namespace) -> int:
 
     directory = args.cifar10_dir or get_settings().cifar10_dir
     try:
-        results = run_experiment(params, cifar10_dir=directory, emit=show, verbose=1)
+        results = run(args.experiment, params, cifar10_dir=directory, emit=show, verbose=1)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     args.output.write_text(json.dumps(results, indent=2))
-    comparison = results["summary"].get("comparison")
+    comparison = (results.get("summary") or {}).get("comparison")
     if comparison:
         print(comparison["verdict"])
     print(f"wrote {args.output}")
@@ -139,16 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a training worker only (no API)")
     worker.set_defaults(run=_worker)
     experiment = commands.add_parser(
-        "experiment", help="run the KL-vs-CE CIFAR-10 experiment here, with a progress bar"
+        "experiment", help="run an experiment here (as a job would), with a progress bar"
     )
-    experiment.add_argument("--epochs", type=int)
-    experiment.add_argument("--batch-size", dest="batch_size", type=int)
-    experiment.add_argument("--runs", type=int)
-    experiment.add_argument("--losses", nargs="+", choices=["kl", "ce"])
-    experiment.add_argument("--validation-split", dest="validation_split", type=float)
-    experiment.add_argument("--seed", type=int)
-    experiment.add_argument("--train-limit", dest="train_limit", type=int)
-    experiment.add_argument("--test-limit", dest="test_limit", type=int)
+    experiment.add_argument(
+        "--experiment", choices=["kl-vs-ce-cifar10", "vae-cifar10"], default="kl-vs-ce-cifar10"
+    )
+    for name, options in EXPERIMENT_OPTIONS.items():
+        experiment.add_argument("--" + name.replace("_", "-"), dest=name, **options)
     experiment.add_argument(
         "--cifar10-dir",
         dest="cifar10_dir",

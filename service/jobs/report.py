@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from service.jobs.schemas import JobRead
+from service.jobs.schemas import ExperimentSummary, JobRead
 
 METRICS = {
     "val_accuracy_difference": "Validation accuracy, KL minus CE",
@@ -119,7 +119,7 @@ def _number(value: float | None, percent: bool = False) -> str:
 
 def _summary_rows(job: JobRead) -> str:
     summary = job.results.summary if job.results else None
-    if summary is None:
+    if not isinstance(summary, ExperimentSummary):
         return "<p>No run has finished yet.</p>"
     rows = []
     for loss in ("kl", "ce"):

@@ -1,5 +1,6 @@
 """Routes of the jobs: submit, follow, list, cancel, and the report for people."""
 
+import base64
 import math
 import re
 from datetime import UTC, datetime
@@ -12,10 +13,11 @@ from pydantic import ValidationError
 
 from service.core.config import Settings
 from service.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unavailable
-from service.jobs import admission, report, schemas
+from service.jobs import admission, report, schemas, vae_report
 from service.jobs.deps import JobsDep
 from service.jobs.store import CANCELLED, FINISHED, Job
 from service.training.experiments import EXPERIMENTS
+from service.training.vae_params import VAE
 from service.web.deps import SettingsDep, require_api_key
 from service.web.json_body import ModelBodyRoute
 from service.web.pages import SECURITY_HEADERS
@@ -198,8 +200,14 @@ def cancel_job(job_id: JobId, jobs: JobsDep) -> schemas.JobRead:
     responses=JSON_ERRORS_OF_NON_JSON_ROUTES,
 )
 def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
-    """An HTML page for people: parameters, summary table, learning curves."""
-    return HTMLResponse(report.report_html(_read(_job(jobs, job_id))), headers=SECURITY_HEADERS)
+    """An HTML page for people: parameters, summary table, learning curves (the VAE's:
+    its loss terms and what they say, reconstructions and samples)."""
+    job = _job(jobs, job_id)
+    if job.experiment == VAE:
+        page = vae_report.report_html(_read(job), (job.results or {}).get("images") or {})
+    else:
+        page = report.report_html(_read(job))
+    return HTMLResponse(page, headers=SECURITY_HEADERS)
 
 
 @router.get(
@@ -213,17 +221,42 @@ def job_report(job_id: JobId, jobs: JobsDep) -> HTMLResponse:
 )
 def job_curves(
     job_id: JobId,
-    metric: Literal["val_accuracy", "val_loss", "accuracy", "loss", "val_accuracy_difference"],
+    metric: Literal[
+        "val_accuracy", "val_loss", "accuracy", "loss", "val_accuracy_difference", "terms"
+    ],
     jobs: JobsDep,
 ) -> Response:
     """A learning-curve picture: the metric per epoch, each loss a colour, each run a line;
-    val_accuracy_difference: KL minus CE validation accuracy, the mean over paired runs."""
+    val_accuracy_difference: KL minus CE validation accuracy, the mean over paired runs;
+    terms (the VAE): its loss, reconstruction and KL terms."""
     runs = (_job(jobs, job_id).results or {}).get("runs", [])
-    picture = (
-        report.difference_png(runs)
-        if metric == "val_accuracy_difference"
-        else report.curves_png(runs, metric)
-    )
+    if metric == "terms":
+        picture = vae_report.terms_png(runs)
+    elif metric == "val_accuracy_difference":
+        picture = report.difference_png(runs)
+    else:
+        picture = report.curves_png(runs, metric)
+    return Response(picture, media_type="image/png", headers=SECURITY_HEADERS)
+
+
+@router.get(
+    "/{job_id}/images/{name}.png",
+    response_class=Response,
+    summary="A VAE job's pictures",
+    responses={
+        200: {"content": {"image/png": {}}, "description": "A PNG picture."},
+        **JSON_ERRORS_OF_NON_JSON_ROUTES,
+    },
+)
+def job_images(
+    job_id: JobId, name: Literal["reconstructions", "samples"], jobs: JobsDep
+) -> Response:
+    """reconstructions: test images above their reconstructions; samples: the decoder's
+    means for z drawn from the prior. 404 until the job's last run has ended."""
+    images = (_job(jobs, job_id).results or {}).get("images") or {}
+    if name not in images:
+        raise NotFound(f"job {job_id!r} has no {name} picture (yet)")
+    picture = base64.b64decode(images[name])
     return Response(picture, media_type="image/png", headers=SECURITY_HEADERS)
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.training.experiments import EXPERIMENTS
 from service.training.params import EXPERIMENT, ExperimentParams
+from service.training.vae_params import VAE, VaeParams
 
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -47,8 +48,16 @@ class KlVsCeJob(CifarLimits, ExperimentParams):
     experiment: Literal["kl-vs-ce-cifar10"] = "kl-vs-ce-cifar10"
 
 
-JOB_MODELS: dict[str, type[BaseModel]] = {EXPERIMENT: KlVsCeJob}
-Experiment = Literal["kl-vs-ce-cifar10"]
+class VaeJob(CifarLimits, VaeParams):
+    """The VAE: all parameters optional (20 epochs, batch 128, 1 run, 32 latent
+    dimensions, beta 1 without warm-up, Adam at 1e-3, validation split 0.1)."""
+
+    model_config = _JOB_CONFIG
+    experiment: Literal["vae-cifar10"] = "vae-cifar10"
+
+
+JOB_MODELS: dict[str, type[BaseModel]] = {EXPERIMENT: KlVsCeJob, VAE: VaeJob}
+Experiment = Literal["kl-vs-ce-cifar10", "vae-cifar10"]
 assert set(get_args(Experiment)) == set(JOB_MODELS) == set(EXPERIMENTS)
 
 
@@ -62,6 +71,7 @@ class JobCreate(BaseModel):
             "examples": [
                 {"experiment": EXPERIMENT},
                 {"experiment": EXPERIMENT, "epochs": 3, "runs": 1, "train_limit": 5000},
+                {"experiment": VAE, "epochs": 5, "latent_dim": 16, "kl_warmup_epochs": 2},
             ]
         },
     )
@@ -84,7 +94,7 @@ class ExperimentInfo(BaseModel):
 
 
 class Progress(BaseModel):
-    loss: str = Field(description="The loss being trained: kl or ce.")
+    loss: str = Field(description="The loss being trained: kl or ce (vae for the VAE).")
     run: int
     runs: int
     epoch: int
@@ -101,13 +111,23 @@ class TestScores(BaseModel):
     accuracy: float | None
 
 
+class VaeTestScores(BaseModel):
+    negative_elbo: float | None = Field(description="Reconstruction + KL, nats per image.")
+    bits_per_dim: float | None = Field(description="negative_elbo / (3072 ln 2).")
+    reconstruction_loss: float | None
+    kl_loss: float | None
+
+
 class Run(BaseModel):
     loss: str
     run: int
     history: dict[str, list[float | None]] = Field(
-        description="Per-epoch lists: loss, accuracy, val_loss, val_accuracy."
+        description="Per-epoch lists: loss, accuracy, val_loss, val_accuracy (the VAE: "
+        "reconstruction_loss, kl_loss, loss, their val_ versions, active_units, beta)."
     )
-    test: TestScores | None = Field(description="Null until the run is evaluated.")
+    test: TestScores | VaeTestScores | None = Field(
+        description="Null until the run is evaluated; the VAE's: its negative ELBO."
+    )
     seconds: float | None = Field(description="Training and test time of the run.")
     epoch_seconds: list[float] = Field([], description="Training time of each epoch.")
 
@@ -150,9 +170,16 @@ class ExperimentSummary(BaseModel):
     comparison: Comparison | None = None
 
 
+class VaeSummary(BaseModel):
+    negative_elbo_mean: float
+    negative_elbo_std: float | None = Field(description="Sample std; null for one run.")
+    bits_per_dim_mean: float
+    runs: int
+
+
 class Results(BaseModel):
     runs: list[Run]
-    summary: ExperimentSummary | None
+    summary: VaeSummary | ExperimentSummary | None
 
 
 class Links(BaseModel):

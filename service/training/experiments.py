@@ -15,6 +15,9 @@ from pydantic import BaseModel
 
 from service.training.params import EXPERIMENT, ExperimentParams
 from service.training.summary import summarize
+from service.training.vae_params import VAE, VaeParams
+from service.training.vae_summary import HISTORY_KEYS as VAE_HISTORY_KEYS
+from service.training.vae_summary import summarize_vae
 
 Emit = Callable[[dict[str, Any]], None]
 Summarize = Callable[[Sequence[dict[str, Any]], Any], dict[str, Any] | None]
@@ -59,6 +62,20 @@ declare(
         trainer="service.training.experiment:run_experiment",
         history_keys=("loss", "accuracy", "val_loss", "val_accuracy"),
         summarize=lambda runs, params: summarize(runs, params.losses),
+    )
+)
+
+
+declare(
+    Experiment(
+        name=VAE,
+        description="A convolutional VAE on CIFAR-10 (Gaussian encoder, Bernoulli decoder): "
+        "loss = reconstruction NLL + beta_t KL(q(z|x) || N(0, I)), the KL by the formula of "
+        "POST /kl/gaussian; test negative ELBO in nats and bits per dimension.",
+        params=VaeParams,
+        trainer="service.training.vae:run_vae",
+        history_keys=VAE_HISTORY_KEYS,
+        summarize=lambda runs, params: summarize_vae(runs),
     )
 )
 

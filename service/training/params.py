@@ -8,10 +8,22 @@ Loss = Literal["kl", "ce"]
 EXPERIMENT = "kl-vs-ce-cifar10"
 
 
-class ExperimentParams(BaseModel):
-    """What one job trains: ``runs`` runs of the CNN per loss, then a test evaluation."""
+class DataParams(BaseModel):
+    """What every CIFAR-10 experiment takes of the data: its seed and how much of it."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    seed: int = Field(0, ge=0, lt=2**31, description="Seeds the data order and the weights.")
+    train_limit: int | None = Field(
+        None, ge=1, description="Use only the first N training images (after shuffling)."
+    )
+    test_limit: int | None = Field(
+        None, ge=1, description="Use only the first N test images (after shuffling)."
+    )
+
+
+class ExperimentParams(DataParams):
+    """What one job trains: ``runs`` runs of the CNN per loss, then a test evaluation."""
 
     epochs: int = Field(25, ge=1, le=1000, description="Epochs per run.")
     batch_size: int = Field(250, ge=1, le=65536, description="Training batch size.")
@@ -24,13 +36,6 @@ class ExperimentParams(BaseModel):
     )
     validation_split: float = Field(
         0.2, ge=0, le=0.9, description="Fraction of the (shuffled) training data held out."
-    )
-    seed: int = Field(0, ge=0, lt=2**31, description="Seeds the data order and the weights.")
-    train_limit: int | None = Field(
-        None, ge=1, description="Use only the first N training images (after shuffling)."
-    )
-    test_limit: int | None = Field(
-        None, ge=1, description="Use only the first N test images (after shuffling)."
     )
 
     @field_validator("losses")

@@ -1,5 +1,6 @@
 """CIFAR-10 in either local format, and (slow) the real data in ../shared/data."""
 
+import math
 import pickle
 import tarfile
 from pathlib import Path
@@ -74,5 +75,27 @@ def test_the_real_cifar10_trains_above_chance_through_the_service(tmp_path: Path
             assert run["test"]["accuracy"] > 0.25, run  # ten classes: chance is 0.1
             assert min(run["history"]["val_accuracy"]) > 0.15, "shuffled before the split"
         assert set(done["results"]["summary"]) >= {"kl", "ce", "comparison"}
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            vae = client.post(
+                "/jobs",
+                json={
+                    "experiment": "vae-cifar10",
+                    "epochs": 2,
+                    "train_limit": 10_000,
+                    "test_limit": 2_000,
+                },
+            )
+            assert vae.status_code == 202, vae.text
+            done = wait_for(client, vae.json()["id"], finished, timeout=600)
+        assert done["status"] == "succeeded", done["error"]
+        run = done["results"]["runs"][0]
+        # Better than a fair coin for each of the 3,072 values (3072 ln 2 = 2129 nats), and
+        # learning: the reconstruction falls, the KL carries information, units are used.
+        assert run["test"]["negative_elbo"] < 3072 * math.log(2), run["test"]
+        assert (
+            run["history"]["val_reconstruction_loss"][1]
+            < run["history"]["val_reconstruction_loss"][0]
+        )
+        assert run["test"]["kl_loss"] > 1 and run["history"]["active_units"][-1] >= 1
     finally:
         stop_server(server)

@@ -107,3 +107,28 @@ def test_without_a_local_copy_keras_is_asked_and_its_failure_is_reported_fast(
         assert time.monotonic() - started < 60
     finally:
         stop_server(server)
+
+
+def test_the_experiment_command_runs_the_vae_too(tiny_cifar: Path, tmp_path: Path) -> None:
+    output = tmp_path / "vae.json"
+    command = [sys.executable, "-m", "service", "experiment", "--experiment", "vae-cifar10"]
+    options = ["--epochs", "1", "--batch-size", "32", "--latent-dim", "4", "--beta", "0.5"]
+    done = subprocess.run(
+        [*command, *options, "--cifar10-dir", str(tiny_cifar), "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(output.read_text())
+    assert results["runs"][0]["history"]["beta"] == [0.5]
+    assert results["summary"]["negative_elbo_mean"] > 0
+    refused = subprocess.run(
+        [*command, "--beta", "-1", "--cifar10-dir", str(tiny_cifar)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2 and "beta" in refused.stderr
