@@ -16,6 +16,7 @@ from service.samples import drift_report
 from service.samples import profile_schemas as schemas
 from service.samples.deps import ProfilesDep, divergence_limits
 from service.samples.drift import ColumnOptions, drift
+from service.samples.metrics import count_drift
 from service.samples.profile_store import DriftReport, Profile
 from service.samples.profiles import build_profile
 from service.samples.table_bodies import (
@@ -189,6 +190,7 @@ def create_drift(
     result = drift(profile.columns, table, options, body.drift_share, divergence_limits(settings))
     rows = max(column["rows"] for column in result["columns"].values())
     report = profiles.add_report(profile.id, rows=rows, result=result)
+    count_drift(result)
     response.headers["Location"] = f"/drift/{report.id}"
     return _drift(report)
 

@@ -296,3 +296,31 @@ def test_a_parquet_file_that_decodes_to_far_more_than_the_body_limit_is_413(
     answer = client.post("/profiles", content=sink.getvalue(), headers={"Content-Type": PARQUET})
     assert answer.status_code == 413, answer.text
     assert "decodes to" in answer.json()["detail"][0]["msg"]
+
+
+def test_drift_checks_and_their_columns_are_counted_in_the_metrics(
+    client: httpx.Client, profile: dict
+) -> None:
+    def counted() -> dict[str, float]:
+        lines = client.get("/metrics").text.splitlines()
+        return {
+            line.split()[0]: float(line.split()[-1])
+            for line in lines
+            if line.startswith(
+                ("divergence_drift_checks_total{", "divergence_drift_columns_total{")
+            )
+        }
+
+    before = counted()
+    rng = np.random.default_rng(20)
+    current = reference(rng)
+    current["price"] = rng.normal(1.0, 1.0, N)
+    drift(client, profile["id"], current)
+    after = counted()
+
+    def grew(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    assert grew('divergence_drift_checks_total{drift="false"}') == 1  # 1 of 3 columns drifted
+    assert grew('divergence_drift_columns_total{drifted="true"}') == 1
+    assert grew('divergence_drift_columns_total{drifted="false"}') == 2
