@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from service.training.params import DataParams
+
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
@@ -118,4 +120,15 @@ def prepare(
         eye[y_train[train]],
         x_test[test].astype(np.float32) / 255,
         eye[y_test[test]],
+    )
+
+
+def load_for(params: DataParams, directory: Path | None) -> Arrays:
+    """CIFAR-10 from ``directory`` (Keras' when None), prepared as ``params`` say: the
+    seeded shuffle and the limits of :func:`prepare`."""
+    return prepare(
+        load_cifar10(directory),
+        seed=params.seed,
+        train_limit=params.train_limit,
+        test_limit=params.test_limit,
     )

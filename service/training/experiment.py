@@ -20,7 +20,7 @@ from typing import Any
 
 import keras
 
-from service.training.data import load_cifar10, prepare
+from service.training.data import load_for
 from service.training.model import build_model, make_loss
 from service.training.params import ExperimentParams
 from service.training.summary import summarize
@@ -33,12 +33,7 @@ def run_experiment(
     params: ExperimentParams, *, cifar10_dir: Path | None, emit: Emit, verbose: int = 0
 ) -> dict[str, Any]:
     """Train and test every (run, loss); return ``{"runs": [...], "summary": {...}}``."""
-    x_train, y_train, x_test, y_test = prepare(
-        load_cifar10(cifar10_dir),
-        seed=params.seed,
-        train_limit=params.train_limit,
-        test_limit=params.test_limit,
-    )
+    x_train, y_train, x_test, y_test = load_for(params, cifar10_dir)
     validation = int(len(x_train) * params.validation_split)
     emit(
         {

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 from scipy.special import expit
 
-from service.training.data import load_cifar10, prepare
+from service.training.data import load_for
 from service.training.vae_model import VariationalAutoencoder
 from service.training.vae_params import VaeParams
 from service.training.vae_summary import HISTORY_KEYS, summarize_vae
@@ -59,12 +59,7 @@ def run_vae(
     params: VaeParams, *, cifar10_dir: Path | None, emit: Emit, verbose: int = 0
 ) -> dict[str, Any]:
     """Train and test every run; return ``{"runs": [...], "summary": {...}, "images": {...}}``."""
-    x_train, _, x_test, _ = prepare(
-        load_cifar10(cifar10_dir),
-        seed=params.seed,
-        train_limit=params.train_limit,
-        test_limit=params.test_limit,
-    )
+    x_train, _, x_test, _ = load_for(params, cifar10_dir)
     validation = int(len(x_train) * params.validation_split)
     x_fit, x_validation = x_train[: len(x_train) - validation], x_train[len(x_train) - validation :]
     emit({"event": "data", "train": len(x_fit), "validation": validation, "test": len(x_test)})
