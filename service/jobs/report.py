@@ -1,7 +1,6 @@
 """The job report for people: an HTML page and learning-curve pictures (matplotlib)."""
 
 import html
-import io
 import warnings
 from typing import Any
 
@@ -10,6 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from service.jobs.schemas import ExperimentSummary, JobRead
+from service.web.pages import png
 
 METRICS = {
     "val_accuracy_difference": "Validation accuracy, KL minus CE",
@@ -51,10 +51,7 @@ def curves_png(runs: list[dict[str, Any]], metric: str) -> bytes:
         axes.legend()
     else:
         axes.text(0.5, 0.5, "no epochs yet", ha="center", va="center", transform=axes.transAxes)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png(figure)
 
 
 def difference_png(runs: list[dict[str, Any]]) -> bytes:
@@ -105,10 +102,7 @@ def difference_png(runs: list[dict[str, Any]]) -> bytes:
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("KL - CE (points)")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png(figure)
 
 
 def _number(value: float | None, percent: bool = False) -> str:

@@ -2,13 +2,13 @@
 reads them, test images beside their reconstructions, and samples from the prior."""
 
 import html
-import io
 from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from service.jobs.schemas import JobRead, VaeSummary
+from service.web.pages import png
 
 TERMS = {
     "reconstruction_loss": ("reconstruction NLL", "tab:blue"),
@@ -55,10 +55,7 @@ def terms_png(runs: list[dict[str, Any]]) -> bytes:
         axes.legend(lines, labels, fontsize=7, loc="center right")
     else:
         axes.text(0.5, 0.5, "no epochs yet", ha="center", va="center", transform=axes.transAxes)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png(figure)
 
 
 def reading(history: dict[str, list[float | None]]) -> str:

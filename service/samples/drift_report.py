@@ -5,7 +5,6 @@ pictures draw them as plain text (no mathtext, so a ``$`` is a dollar sign).
 """
 
 import html
-import io
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +12,8 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from service.web.pages import png
 
 COLOURS = {"reference": "tab:blue", "current": "tab:orange"}
 MAX_BARS = 30  # categorical pictures: the largest 29 labels, then one "other" bar
@@ -217,7 +218,4 @@ def column_png(name: str, column: dict[str, Any]) -> bytes:
     )
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png(figure)

@@ -1,4 +1,9 @@
-"""Headers of the HTML pages (job and drift reports) and of their pictures."""
+"""What the HTML pages (job and drift reports) share: their headers, and how their
+pictures are made into PNG."""
+
+import io
+
+from matplotlib.figure import Figure
 
 # The pages load nothing but their own pictures.
 SECURITY_HEADERS = {
@@ -9,3 +14,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+def png(figure: Figure) -> bytes:
+    """``figure`` laid out tightly, as PNG bytes."""
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
