@@ -21,7 +21,6 @@ import statistics
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -30,6 +29,7 @@ from keras import layers, ops
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import ROOT, machine_note, markdown_option, say, table
+from plain_keras import EpochTimer
 
 from service.training.data import load_cifar10, prepare
 from service.training.vae import run_vae
@@ -90,18 +90,6 @@ class PlainVAE(keras.Model):
 
     def test_step(self, data: tf.Tensor | tuple[tf.Tensor]) -> dict[str, tf.Tensor]:
         return self.record(*self.losses_of(unpack(data)[0], training=False))
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch: int, logs: object = None) -> None:
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: object = None) -> None:
-        self.seconds.append(time.perf_counter() - self.started)
 
 
 def plain(directory: Path, params: VaeParams) -> tuple[list[float], float]:
