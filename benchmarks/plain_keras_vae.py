@@ -1,18 +1,27 @@
-"""The ``vae-cifar10`` job's training core against the same VAE written in plain Keras.
+"""The ``vae-cifar10`` job against the same VAE written in plain Keras.
 
-    python benchmarks/plain_keras_vae.py [CIFAR10_DIR] [--epochs 2] [--train-limit 5000]
-        [--test-limit 1000] [--batch-size 128] [--latent-dim 32] [--rounds 1] [--markdown]
+    python benchmarks/plain_keras_vae.py [CIFAR10_DIR] [--epochs 5] [--train-limit 5000]
+        [--test-limit 1000] [--batch-size 128] [--latent-dim 32] [--rounds 3]
+        [--training-nice N] [--markdown]
 
 CIFAR10_DIR defaults to ../shared/data/cifar10-jpeg.tar.gz unpacked into a temporary
-folder. Each round, in this one process, trains the VAE once the plain way (the model
-below, written after Keras' own VAE example: its own layers, KL and loop, nothing from
-``service.training.vae*``) and once through ``run_vae`` (what a job's child process runs),
-alternating which goes first, on the same data (same loader, same seeded shuffle and
-split), seeds, epochs and batch size. It prints seconds per epoch both ways (the first
-epoch, which also traces, and the median of the others) and the final test negative ELBO
-(nats per image) and bits per dimension. ``run_vae`` also counts active units after each
-epoch (one pass of the encoder over the validation images): that is in its seconds.
-Target: the same ELBO within noise, epochs within 5%.
+folder. Each round trains the VAE three ways, rotating which goes first, on the same data
+(same loader, same seeded shuffle and split), seeds, epochs and batch size:
+
+- plain Keras, in this process: the model below, written after Keras' own VAE example (its
+  own layers, KL and loop, nothing from ``service.training.vae*``);
+- ``run_vae``, in this process: what a job's child process runs;
+- a job through the service (``POST /jobs`` with ``"experiment": "vae-cifar10"``, polled
+  until it ends): its own child process, progress, storage.
+
+It prints seconds per epoch each way (the first epoch, which also traces, and the median of
+the others), the final test negative ELBO (nats per image) and bits per dimension, and each
+way's time per epoch over plain Keras' with a 95% interval: the geometric mean of the
+rounds' ratios of later-epoch medians, t interval on their logarithms (a round's three ways
+ran minutes apart on the same machine, so pairing by round takes out its drift). ``run_vae``
+and the job also count active units after each epoch (one pass of the encoder over the
+validation images): that is in their seconds. Target: the same ELBO within noise, epochs
+within noise of plain Keras (an interval that holds 1).
 """
 
 import argparse
@@ -21,22 +30,28 @@ import statistics
 import sys
 import tarfile
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
+from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import ROOT, machine_note, markdown_option, say, table
+from _harness import ROOT, machine_note, markdown_option, running, say, service_argv, table
 from plain_keras import EpochTimer
 
 from service.training.data import load_cifar10, prepare
 from service.training.vae import run_vae
-from service.training.vae_params import VaeParams
+from service.training.vae_params import VAE, VaeParams
 
 unpack = keras.utils.unpack_x_y_sample_weight
 ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
+Run = tuple[list[float], float]  # seconds of each epoch, test negative ELBO
 
 
 class PlainVAE(keras.Model):
@@ -92,7 +107,7 @@ class PlainVAE(keras.Model):
         return self.record(*self.losses_of(unpack(data)[0], training=False))
 
 
-def plain(directory: Path, params: VaeParams) -> tuple[list[float], float]:
+def plain(directory: Path, params: VaeParams) -> Run:
     """Epoch seconds and the test negative ELBO of the plain VAE (one run, seed + 1)."""
     x_train, _, x_test, _ = prepare(
         load_cifar10(directory),
@@ -117,21 +132,47 @@ def plain(directory: Path, params: VaeParams) -> tuple[list[float], float]:
     return timer.seconds, float(test["loss"])
 
 
-def through_run_vae(directory: Path, params: VaeParams) -> tuple[list[float], float]:
+def in_process(directory: Path, params: VaeParams) -> Run:
     results = run_vae(params, cifar10_dir=directory, emit=lambda event: None)
     (run,) = results["runs"]
     return run["epoch_seconds"], float(run["test"]["negative_elbo"])
 
 
+def as_job(url: str, params: VaeParams) -> Run:
+    body = {"experiment": VAE, **params.model_dump()}
+    job = httpx.post(f"{url}/jobs", json=body, timeout=30).raise_for_status().json()
+    while (state := httpx.get(f"{url}/jobs/{job['id']}", timeout=30).json())["status"] in (
+        "queued",
+        "running",
+    ):
+        time.sleep(0.5)
+    if state["status"] != "succeeded":
+        raise RuntimeError(f"job ended {state['status']}: {state['error']}")
+    (run,) = state["results"]["runs"]
+    return run["epoch_seconds"], float(run["test"]["negative_elbo"])
+
+
+def ratio_interval(ways: list[float], plains: list[float]) -> tuple[float, float, float]:
+    """Geometric mean of ``ways[r] / plains[r]`` and its 95% t interval (NaN for one round)."""
+    logs = np.log(np.asarray(ways) / np.asarray(plains))
+    if len(logs) < 2:
+        return math.exp(logs[0]), math.nan, math.nan
+    low, high = stats.ttest_1samp(logs, 0.0).confidence_interval(0.95)
+    return math.exp(logs.mean()), math.exp(low), math.exp(high)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cifar10_dir", nargs="?", type=Path)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--train-limit", type=int, default=5000)
     parser.add_argument("--test-limit", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--latent-dim", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--training-nice", type=int, help="the service's DIVERGENCE_TRAINING_NICE (default 10)"
+    )
     markdown_option(parser)
     args = parser.parse_args()
     if args.epochs < 2:
@@ -144,47 +185,67 @@ def main() -> None:
         train_limit=args.train_limit,
         test_limit=args.test_limit,
     )
-    seconds: dict[str, list[list[float]]] = {"plain": [], "service": []}
-    elbo: dict[str, list[float]] = {"plain": [], "service": []}
+    names = ("plain Keras", "run_vae", "job")
+    runs: dict[str, list[Run]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
         directory = args.cifar10_dir
         if directory is None:
             with tarfile.open(ARCHIVE) as archive:
-                archive.extractall(Path(tmp) / "cifar", filter="data")
-            directory = Path(tmp) / "cifar"
-        sides = [("plain", plain), ("service", through_run_vae)]
-        for round_ in range(args.rounds):
-            # Alternating which side goes first spreads the drift of a shared machine.
-            for name, train in sides if round_ % 2 == 0 else sides[::-1]:
-                epoch_seconds, negative_elbo = train(directory, params)
-                seconds[name].append(epoch_seconds)
-                elbo[name].append(negative_elbo)
-    note = machine_note()
+                archive.extractall(work / "cifar", filter="data")
+            directory = work / "cifar"
+        env = {
+            "DIVERGENCE_DATA_DIR": str(work / "data"),
+            "DIVERGENCE_CIFAR10_DIR": str(directory),
+            "DIVERGENCE_WARM_TENSORFLOW": "false",
+        }
+        if args.training_nice is not None:
+            env["DIVERGENCE_TRAINING_NICE"] = str(args.training_nice)
+        with running("service", service_argv(), work, env) as server:
+            ways: dict[str, Callable[[], Run]] = {
+                "plain Keras": lambda: plain(directory, params),
+                "run_vae": lambda: in_process(directory, params),
+                "job": lambda: as_job(server.url, params),
+            }
+            for round_ in range(args.rounds):
+                # Rotating which way goes first spreads the drift of a shared machine.
+                for name in names[round_ % 3 :] + names[: round_ % 3]:
+                    runs[name].append(ways[name]())
+            note = machine_note()
 
-    def later(name: str) -> float:
-        return statistics.median(s for run in seconds[name] for s in run[1:])
-
-    def first(name: str) -> float:
-        return statistics.median(run[0] for run in seconds[name])
-
-    def mean_elbo(name: str) -> float:
-        return statistics.fmean(elbo[name])
+    def later(run: Run) -> float:
+        return statistics.median(run[0][1:])
 
     bits = 32 * 32 * 3 * math.log(2)
+    elbo = {name: statistics.fmean(run[1] for run in runs[name]) for name in names}
+    ratios = {
+        name: ratio_interval([later(r) for r in runs[name]], [later(r) for r in runs[names[0]]])
+        for name in names
+    }
+
+    def rounds(name: str) -> str:
+        return " ".join(
+            f"{later(r) / later(p):.2f}" for r, p in zip(runs[name], runs[names[0]], strict=True)
+        )
+
+    first = {n: statistics.median(r[0][0] for r in runs[n]) for n in names}
+    epoch = {n: statistics.median(s for r in runs[n] for s in r[0][1:]) for n in names}
     rows = [
-        ["first epoch s (with tracing)", *(f"{first(n):.2f}" for n in seconds)],
-        ["s/epoch, later epochs (median)", *(f"{later(n):.2f}" for n in seconds)],
-        ["test negative ELBO, nats/image", *(f"{mean_elbo(n):.2f}" for n in elbo)],
-        ["test bits/dim", *(f"{mean_elbo(n) / bits:.4f}" for n in elbo)],
+        ["first epoch s (with tracing)", *(f"{first[n]:.2f}" for n in names)],
+        ["s/epoch, later epochs (median)", *(f"{epoch[n]:.2f}" for n in names)],
+        ["s/epoch over plain Keras'", *(f"{ratios[n][0]:.3f}" for n in names)],
+        ["  95% interval", "", *(f"[{ratios[n][1]:.3f}, {ratios[n][2]:.3f}]" for n in names[1:])],
+        ["  each round's", "", *(rounds(n) for n in names[1:])],
+        ["test negative ELBO, nats/image", *(f"{elbo[n]:.2f}" for n in names)],
+        ["test bits/dim", *(f"{elbo[n] / bits:.4f}" for n in names)],
     ]
-    rows = [[*row, f"{float(row[2]) / float(row[1]):.3f}"] for row in rows]
     say(
         f"{args.epochs} epochs, {args.rounds} round(s), batch {args.batch_size}, latent "
         f"{args.latent_dim}, beta 1, {args.train_limit} training images (10% held out), "
         f"{args.test_limit} test images, real CIFAR-10 from {directory}",
         markdown=md,
     )
-    print(table(["", "plain Keras", "run_vae", "run_vae/plain"], rows, markdown=md))
+    print(table(["", *names], rows, markdown=md))
     say(note, markdown=md)
 
 
