@@ -88,7 +88,8 @@ def _experiment(args: argparse.Namespace) -> int:
 
     from service.core.config import get_settings
     from service.training.data import DataError
-    from service.training.experiments import EXPERIMENTS, run
+    from service.training.experiments import EXPERIMENTS
+    from service.training.train import run
 
     given = {f: getattr(args, f) for f in EXPERIMENT_OPTIONS if getattr(args, f) is not None}
     try:
@@ -98,7 +99,9 @@ def _experiment(args: argparse.Namespace) -> int:
         return 2
 
     def show(event: dict[str, Any]) -> None:
-        if event["event"] == "data":
+        if event["event"] == "devices":
+            print(f"training on: {', '.join(event['devices'])}")
+        elif event["event"] == "data":
             print(
                 f"data: {event['train']} train, {event['validation']} validation, "
                 f"{event['test']} test images"

@@ -13,7 +13,8 @@ class ProgressTracker:
 
     ``progress`` says which loss and run is training, the epoch, the latest metrics and
     an estimate of the time left (mean epoch time so far times the epochs left);
-    ``partial_results`` holds every run so far, the unfinished one with its history.
+    ``partial_results`` holds every run so far, the unfinished one with its history, and
+    the devices training runs on.
     """
 
     def __init__(self, experiment: Experiment, params: BaseModel) -> None:
@@ -23,6 +24,7 @@ class ProgressTracker:
         self.progress: dict[str, Any] | None = None
         self.results: dict[str, Any] | None = None
         self.error: str | None = None
+        self.devices: list[str] = []
         self._epoch_seconds: list[float] = []
 
     def _run(self, loss: str, run: int) -> dict[str, Any]:
@@ -67,6 +69,8 @@ class ProgressTracker:
         elif kind == "run":
             record = self._run(event["loss"], event["run"])
             record["test"], record["seconds"] = event["test"], event["seconds"]
+        elif kind == "devices":
+            self.devices = [str(name) for name in event["devices"]]
         elif kind == "done":
             self.results = event["results"]
         elif kind == "error":
@@ -78,4 +82,5 @@ class ProgressTracker:
         return {
             "runs": self.runs,
             "summary": self.experiment.summarize(finished, self.params) if finished else None,
+            "devices": self.devices,
         }

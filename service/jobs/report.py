@@ -165,14 +165,21 @@ def _points(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:+.2f} points"
 
 
+def parameters_table(job: JobRead) -> str:
+    """The job's parameters, then the devices it trained on once training has started."""
+    rows = [*job.parameters.items()]
+    if job.results and job.results.devices:
+        rows.append(("trained on", ", ".join(job.results.devices)))
+    cells = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
+    )
+    return f"<table>{cells}</table>"
+
+
 def report_html(job: JobRead) -> str:
     """A page with the job's parameters, state, summary table and learning curves."""
     running = job.status in ("queued", "running")
     refresh = '<meta http-equiv="refresh" content="10">' if running else ""
-    params = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in job.parameters.items()
-    )
     state = html.escape(job.status)
     if job.progress and job.status == "running":
         p = job.progress
@@ -204,6 +211,6 @@ td, th {{ border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: left; }}
 <h2>Learning curves</h2>
 {images}
 <h2>Parameters</h2>
-<table>{params}</table>
+{parameters_table(job)}
 </body></html>
 """

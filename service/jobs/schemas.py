@@ -180,6 +180,11 @@ class VaeSummary(BaseModel):
 class Results(BaseModel):
     runs: list[Run]
     summary: VaeSummary | ExperimentSummary | None
+    devices: list[str] = Field(
+        [],
+        description='What trained: each GPU TensorFlow used, by name, or ["CPU"]; empty for '
+        "jobs run before the service recorded it.",
+    )
 
 
 class Links(BaseModel):

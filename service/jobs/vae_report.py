@@ -7,6 +7,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from service.jobs.report import parameters_table
 from service.jobs.schemas import JobRead, VaeSummary
 from service.web.pages import png
 
@@ -124,10 +125,6 @@ def report_html(job: JobRead, images: dict[str, str]) -> str:
         )
         if name in images
     )
-    params = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in job.parameters.items()
-    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">{refresh}
 <title>Job {html.escape(job.id)}: a VAE on CIFAR-10</title>
@@ -148,6 +145,6 @@ img {{ image-rendering: pixelated; max-width: 100%; }}
 <h2>Pictures</h2>
 {pictures or "<p>The pictures come when the last run ends.</p>"}
 <h2>Parameters</h2>
-<table>{params}</table>
+{parameters_table(job)}
 </body></html>
 """

@@ -1,8 +1,8 @@
 """The training process the worker starts for a job: ``python -m service.training.child``.
 
 It reads ``{"experiment": name, "params": {...}, "cifar10_dir": str | null, "nice": int}``
-on stdin and writes one JSON
-event per line on stdout (see :mod:`service.training.experiment`), ending with
+on stdin and writes one JSON event per line on stdout (see
+:func:`service.training.train.run`): first the devices it trains on, last
 ``{"event": "done", "results": {...}}`` or ``{"event": "error", "message": ...}`` (exit
 status 2). Anything else printed (TensorFlow's logs) goes to stderr, never among events.
 """
@@ -38,8 +38,9 @@ def main() -> int:
     # Training yields the CPU to the API and other latency-sensitive work on the machine.
     os.nice(int(request.get("nice", 0)))
     from service.training.data import DataError
-    from service.training.experiments import EXPERIMENTS, run
+    from service.training.experiments import EXPERIMENTS
     from service.training.params import EXPERIMENT
+    from service.training.train import run
 
     # Jobs queued before experiments were named in the request are the first one's.
     name = request.get("experiment", EXPERIMENT)

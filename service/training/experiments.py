@@ -2,13 +2,11 @@
 /experiments, POST /jobs), the progress tracker, the training child and the CLI.
 
 Declaring one imports no TensorFlow: the training function is named by its module and
-loaded by the child process that runs it (:func:`run`).
+loaded by the process that runs it (:func:`service.training.train.run`).
 """
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -78,13 +76,3 @@ declare(
         summarize=lambda runs, params: summarize_vae(runs),
     )
 )
-
-
-def run(
-    name: str, params: BaseModel, *, cifar10_dir: Path | None, emit: Emit, verbose: int = 0
-) -> dict[str, Any]:
-    """Train experiment ``name`` (this imports its trainer, and so TensorFlow)."""
-    module, function = EXPERIMENTS[name].trainer.split(":")
-    trainer = getattr(importlib.import_module(module), function)
-    results: dict[str, Any] = trainer(params, cifar10_dir=cifar10_dir, emit=emit, verbose=verbose)
-    return results

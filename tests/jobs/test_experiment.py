@@ -123,6 +123,7 @@ def test_the_experiment_command_runs_the_vae_too(tiny_cifar: Path, tmp_path: Pat
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(output.read_text())
     assert results["runs"][0]["history"]["beta"] == [0.5]
+    assert f"training on: {', '.join(results['devices'])}" in done.stdout
     assert results["summary"]["negative_elbo_mean"] > 0
     refused = subprocess.run(
         [*command, "--beta", "-1", "--cifar10-dir", str(tiny_cifar)],

@@ -6,6 +6,7 @@ import math
 import httpx
 import pytest
 
+from service.training.train import devices
 from tests.jobs.helpers import finished, wait_for
 
 VAE = {"experiment": "vae-cifar10", "epochs": 2, "batch_size": 32, "latent_dim": 4}
@@ -40,12 +41,18 @@ def test_a_vae_job_reports_its_three_terms_per_epoch_and_its_test_elbo(vae_job: 
     assert "images" not in vae_job["results"]  # served as pictures, not in the record
 
 
+def test_a_job_says_what_tensorflow_trained_it_on(vae_job: dict) -> None:
+    # ["CPU"] on a machine whose TensorFlow sees no GPU, as CI's; else each GPU's name.
+    assert vae_job["results"]["devices"] == devices() != []
+
+
 def test_the_vae_report_reads_its_curves_and_shows_its_pictures(
     jobs_client: httpx.Client, vae_job: dict
 ) -> None:
     page = jobs_client.get(f"/jobs/{vae_job['id']}/report")
     assert page.status_code == 200
     assert "curves/terms.png" in page.text and "the reconstruction term fell" in page.text
+    assert f"<td>trained on</td><td>{', '.join(devices())}</td>" in page.text
     for name in ("reconstructions", "samples"):
         assert f"images/{name}.png" in page.text
         picture = jobs_client.get(f"/jobs/{vae_job['id']}/images/{name}.png")
