@@ -15,6 +15,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -29,6 +30,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 PYTHON = sys.executable
+CIFAR10_ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 
 
 def free_port() -> int:
@@ -101,6 +103,40 @@ def service_argv() -> list[str]:
 def service_env(workdir: Path) -> dict[str, str]:
     """Keep the job store and queue out of the work tree; every other setting as default."""
     return {"DIVERGENCE_DATA_DIR": str(workdir / "data")}
+
+
+def cifar10_dir(given: Path | None, workdir: Path) -> Path:
+    """``given``, else ``../shared``'s CIFAR-10 archive unpacked into ``workdir``."""
+    if given is not None:
+        return given
+    with tarfile.open(CIFAR10_ARCHIVE) as archive:
+        archive.extractall(workdir / "cifar", filter="data")
+    return workdir / "cifar"
+
+
+def training_env(workdir: Path, cifar10: Path) -> dict[str, str]:
+    """A service for training benchmarks: its own data folder, CIFAR-10 from ``cifar10``,
+    and no TensorFlow warm-up competing with the first job."""
+    return {
+        **service_env(workdir),
+        "DIVERGENCE_CIFAR10_DIR": str(cifar10),
+        "DIVERGENCE_WARM_TENSORFLOW": "false",
+    }
+
+
+def finished_job(url: str, body: dict[str, object]) -> dict[str, object]:
+    """Submit a job, poll it every 0.5 s until it ends, and return it; raise unless it
+    succeeded."""
+    job = httpx.post(f"{url}/jobs", json=body, timeout=30).raise_for_status().json()
+    while (state := httpx.get(f"{url}/jobs/{job['id']}", timeout=30).json())["status"] in (
+        "queued",
+        "running",
+    ):
+        time.sleep(0.5)
+    if state["status"] != "succeeded":
+        raise RuntimeError(f"job ended {state['status']}: {state['error']}")
+    result: dict[str, object] = state
+    return result
 
 
 def wait_for_tensorflow(url: str) -> None:

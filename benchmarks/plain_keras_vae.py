@@ -28,13 +28,11 @@ import argparse
 import math
 import statistics
 import sys
-import tarfile
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import httpx
 import keras
 import numpy as np
 import tensorflow as tf
@@ -42,7 +40,17 @@ from keras import layers, ops
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import ROOT, machine_note, markdown_option, running, say, service_argv, table
+from _harness import (
+    cifar10_dir,
+    finished_job,
+    machine_note,
+    markdown_option,
+    running,
+    say,
+    service_argv,
+    table,
+    training_env,
+)
 from plain_keras import EpochTimer
 
 from service.training.data import load_cifar10, prepare
@@ -50,7 +58,6 @@ from service.training.vae import run_vae
 from service.training.vae_params import VAE, VaeParams
 
 unpack = keras.utils.unpack_x_y_sample_weight
-ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 Run = tuple[list[float], float]  # seconds of each epoch, test negative ELBO
 
 
@@ -139,16 +146,8 @@ def in_process(directory: Path, params: VaeParams) -> Run:
 
 
 def as_job(url: str, params: VaeParams) -> Run:
-    body = {"experiment": VAE, **params.model_dump()}
-    job = httpx.post(f"{url}/jobs", json=body, timeout=30).raise_for_status().json()
-    while (state := httpx.get(f"{url}/jobs/{job['id']}", timeout=30).json())["status"] in (
-        "queued",
-        "running",
-    ):
-        time.sleep(0.5)
-    if state["status"] != "succeeded":
-        raise RuntimeError(f"job ended {state['status']}: {state['error']}")
-    (run,) = state["results"]["runs"]
+    job: Any = finished_job(url, {"experiment": VAE, **params.model_dump()})
+    (run,) = job["results"]["runs"]
     return run["epoch_seconds"], float(run["test"]["negative_elbo"])
 
 
@@ -189,16 +188,8 @@ def main() -> None:
     runs: dict[str, list[Run]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        directory = args.cifar10_dir
-        if directory is None:
-            with tarfile.open(ARCHIVE) as archive:
-                archive.extractall(work / "cifar", filter="data")
-            directory = work / "cifar"
-        env = {
-            "DIVERGENCE_DATA_DIR": str(work / "data"),
-            "DIVERGENCE_CIFAR10_DIR": str(directory),
-            "DIVERGENCE_WARM_TENSORFLOW": "false",
-        }
+        directory = cifar10_dir(args.cifar10_dir, work)
+        env = training_env(work, directory)
         if args.training_nice is not None:
             env["DIVERGENCE_TRAINING_NICE"] = str(args.training_nice)
         with running("service", service_argv(), work, env) as server:
@@ -223,6 +214,9 @@ def main() -> None:
         for name in names
     }
 
+    def interval(low: float, high: float) -> str:
+        return "needs 2 rounds" if math.isnan(low) else f"[{low:.3f}, {high:.3f}]"
+
     def rounds(name: str) -> str:
         return " ".join(
             f"{later(r) / later(p):.2f}" for r, p in zip(runs[name], runs[names[0]], strict=True)
@@ -234,7 +228,7 @@ def main() -> None:
         ["first epoch s (with tracing)", *(f"{first[n]:.2f}" for n in names)],
         ["s/epoch, later epochs (median)", *(f"{epoch[n]:.2f}" for n in names)],
         ["s/epoch over plain Keras'", *(f"{ratios[n][0]:.3f}" for n in names)],
-        ["  95% interval", "", *(f"[{ratios[n][1]:.3f}, {ratios[n][2]:.3f}]" for n in names[1:])],
+        ["  95% interval", "", *(interval(*ratios[n][1:]) for n in names[1:])],
         ["  each round's", "", *(rounds(n) for n in names[1:])],
         ["test negative ELBO, nats/image", *(f"{elbo[n]:.2f}" for n in names)],
         ["test bits/dim", *(f"{elbo[n] / bits:.4f}" for n in names)],

@@ -16,26 +16,25 @@ import json
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     PYTHON,
     ROOT,
+    cifar10_dir,
+    finished_job,
     machine_note,
     markdown_option,
     running,
     say,
     service_argv,
     table,
+    training_env,
 )
-
-ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 
 
 def plain(directory: Path, epochs: int, loss: str) -> dict[str, object]:
@@ -50,18 +49,10 @@ def plain(directory: Path, epochs: int, loss: str) -> dict[str, object]:
     return result
 
 
-def through_service(url: str, epochs: int) -> tuple[dict[str, list[float]], float]:
+def through_service(url: str, epochs: int) -> tuple[Any, float]:
     started = time.perf_counter()
-    job = httpx.post(f"{url}/jobs", json={"epochs": epochs, "runs": 1}, timeout=30).json()
-    while True:
-        state = httpx.get(f"{url}/jobs/{job['id']}", timeout=30).json()
-        if state["status"] not in ("queued", "running"):
-            break
-        time.sleep(0.5)
-    wall = time.perf_counter() - started
-    if state["status"] != "succeeded":
-        raise RuntimeError(f"job ended {state['status']}: {state['error']}")
-    return state, wall  # type: ignore[return-value]
+    job = finished_job(url, {"epochs": epochs, "runs": 1})
+    return job, time.perf_counter() - started
 
 
 def main() -> None:
@@ -74,16 +65,8 @@ def main() -> None:
     md = args.markdown
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        directory = args.cifar10_dir
-        if directory is None:
-            with tarfile.open(ARCHIVE) as archive:
-                archive.extractall(work / "cifar", filter="data")
-            directory = work / "cifar"
-        env = {
-            "DIVERGENCE_DATA_DIR": str(work / "data"),
-            "DIVERGENCE_CIFAR10_DIR": str(directory),
-            "DIVERGENCE_WARM_TENSORFLOW": "false",
-        }
+        directory = cifar10_dir(args.cifar10_dir, work)
+        env = training_env(work, directory)
         plain_epochs: dict[str, list[float]] = {"kl": [], "ce": []}
         service_epochs: dict[str, list[float]] = {"kl": [], "ce": []}
         plain_walls: list[float] = []
@@ -96,7 +79,7 @@ def main() -> None:
                     plain_walls.append(float(result["wall_seconds"]))  # type: ignore[arg-type]
                 job, wall = through_service(server.url, args.epochs)
                 service_walls.append(wall / 2)
-                for run in job["results"]["runs"]:  # type: ignore[index]
+                for run in job["results"]["runs"]:
                     service_epochs[run["loss"]] += run["epoch_seconds"][1:]
             note = machine_note()
         rows = []
